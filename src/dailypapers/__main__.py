@@ -1,0 +1,5 @@
+"""Allows `python -m dailypapers`."""
+
+from dailypapers.cli import main
+
+main()

@@ -1,0 +1,7 @@
+"""Imports every model module so that `Base.metadata` describes the whole schema."""
+
+from dailypapers.database import Base
+from dailypapers.members import models as members_models  # noqa: F401
+from dailypapers.papers import models as papers_models  # noqa: F401
+
+metadata = Base.metadata

@@ -1,0 +1,218 @@
+"""The `dailypapers` command line."""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+from typing import Annotated, NoReturn
+
+import typer
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    DownloadColumn,
+    Progress,
+    TextColumn,
+    TimeRemainingColumn,
+    TransferSpeedColumn,
+)
+from rich.table import Table
+
+from dailypapers.settings import Settings, SettingsError, load_settings
+
+DEMO_DATA = Path(__file__).parent / "demo" / "daily_papers_demo.jsonl.gz"
+MAX_REJECTIONS_SHOWN = 20
+
+app = typer.Typer(
+    help="dailypapers: the papers worth reading each day, curated by your community.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+db_app = typer.Typer(help="Database migrations and backups.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+console = Console(stderr=True)
+
+
+def fail(message: str) -> NoReturn:
+    """Exit 1 with a one-line reason on stderr."""
+    console.print(f"[red]error:[/red] {message}", highlight=False, soft_wrap=True)
+    raise typer.Exit(1)
+
+
+def _settings() -> Settings:
+    try:
+        return load_settings()
+    except SettingsError as error:
+        fail(str(error))
+
+
+def _prepared_database(settings: Settings):  # type: ignore[no-untyped-def]
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from dailypapers.database import make_engine, make_session_factory, upgrade
+
+    try:
+        engine = make_engine(settings.resolved_database_url)
+        upgrade(engine)
+    except (SQLAlchemyError, OSError) as error:
+        fail(f"cannot open the database {settings.resolved_database_url}: {error}")
+    return engine, make_session_factory(engine)
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on.")] = 8000,
+    workers: Annotated[int, typer.Option(min=1, max=64, help="Web processes.")] = 1,
+) -> None:
+    """Run the web app. On an empty database, first load the bundled demo papers."""
+    import uvicorn
+
+    from dailypapers.papers.feed import count_papers
+
+    settings = _settings()
+    engine, factory = _prepared_database(settings)
+    with factory() as session:
+        empty = count_papers(session) == 0
+    if empty and settings.load_demo_data:
+        console.print("Empty database: loading the bundled demo papers (real HF Daily Papers).")
+        _load_files(factory, settings, [DEMO_DATA])
+    engine.dispose()
+    console.print(f"Serving {settings.site_name} on http://{host}:{port}")
+    uvicorn.run(
+        "dailypapers.web.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level=settings.log_level,
+        proxy_headers=True,
+    )
+
+
+@app.command()
+def load(
+    files: Annotated[
+        list[Path], typer.Argument(help="JSONL(.gz) of our schema, HF daily_papers JSON, or arXiv snapshot JSON lines.")
+    ],
+) -> None:
+    """Import papers from files. Safe to re-run: a second load changes nothing."""
+    settings = _settings()
+    engine, factory = _prepared_database(settings)
+    try:
+        failures = _load_files(factory, settings, files)
+    finally:
+        engine.dispose()
+    if failures:
+        fail(failures)
+
+
+def _load_files(factory, settings: Settings, files: list[Path]) -> str | None:  # type: ignore[no-untyped-def]
+    """Load each file with a progress bar; print the counts. Returns a failure summary or None."""
+    from dailypapers.papers.importing import load_file
+    from dailypapers.papers.loader import LoadCounts
+
+    totals = LoadCounts()
+    unreadable: list[str] = []
+    table = Table("file", "new", "updated", "unchanged", "rejected", title="Loaded")
+    progress = Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        DownloadColumn(),
+        TransferSpeedColumn(),
+        TimeRemainingColumn(),
+        console=console,
+        transient=True,
+    )
+    started = time.perf_counter()
+    with progress:
+        for path in files:
+            if not path.is_file():
+                reason = "no such file" if not path.exists() else "not a file"
+                unreadable.append(f"{path}: {reason}")
+                console.print(f"[red]{path}[/red]: {reason}", highlight=False)
+                continue
+            task = progress.add_task(path.name, total=path.stat().st_size)
+            result = load_file(
+                factory,
+                path,
+                settings.zone,
+                on_progress=lambda position, task=task: progress.update(task, completed=position),
+            )
+            progress.remove_task(task)
+            counts = result.counts
+            totals.add(counts)
+            for file, line, reason in counts.rejections[:MAX_REJECTIONS_SHOWN]:
+                console.print(f"[yellow]{file}:{line}[/yellow]: {reason}", highlight=False)
+            if len(counts.rejections) > MAX_REJECTIONS_SHOWN:
+                console.print(f"… and {len(counts.rejections) - MAX_REJECTIONS_SHOWN} more rejected rows")
+            if result.error:
+                unreadable.append(f"{path}: {result.error}")
+                console.print(f"[red]{path}[/red]: {result.error}; the rows before were stored", highlight=False)
+            table.add_row(
+                str(path), f"{counts.new:,}", f"{counts.updated:,}", f"{counts.unchanged:,}",
+                f"{counts.rejected:,}",
+            )  # fmt: skip
+    if len(files) > 1:
+        table.add_row(
+            "total", f"{totals.new:,}", f"{totals.updated:,}", f"{totals.unchanged:,}",
+            f"{totals.rejected:,}", style="bold",
+        )  # fmt: skip
+    Console().print(table)
+    elapsed = time.perf_counter() - started
+    console.print(
+        f"{totals.total:,} rows in {elapsed:.1f} s ({totals.total / max(elapsed, 1e-9):,.0f} rows/s)"
+    )
+    if unreadable:
+        return "; ".join(unreadable)
+    if totals.rejected:
+        return f"{totals.rejected:,} of {totals.total:,} rows rejected (reasons above); the rest were stored"
+    return None
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Apply the database migrations (safe to run again)."""
+    settings = _settings()
+    engine, _ = _prepared_database(settings)
+    engine.dispose()
+    console.print("Database is up to date.")
+
+
+@db_app.command("backup")
+def db_backup(
+    path: Annotated[Path, typer.Argument(help="File to write the backup to (must not exist).")],
+) -> None:
+    """Write a consistent copy of the running site's SQLite database to PATH."""
+    import sqlite3
+
+    from sqlalchemy.engine import make_url
+
+    settings = _settings()
+    url = make_url(settings.resolved_database_url)
+    if url.get_backend_name() != "sqlite":
+        fail("db backup writes SQLite files; for PostgreSQL use pg_dump")
+    if path.exists():
+        fail(f"{path} already exists; choose a new file")
+    if not url.database or not Path(url.database).exists():
+        fail(f"no database at {url.database}")
+    try:
+        source = sqlite3.connect(url.database)
+        target = sqlite3.connect(path)
+        with target:
+            source.backup(target)
+        source.close()
+        target.close()
+    except (sqlite3.Error, OSError) as error:
+        fail(f"backup failed: {error}")
+    console.print(f"Backed up {url.database} to {path}")
+
+
+def main() -> None:
+    try:
+        app()
+    except KeyboardInterrupt:
+        console.print("interrupted; everything committed so far is kept")
+        sys.exit(130)

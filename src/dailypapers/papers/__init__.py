@@ -1,0 +1,1 @@
+"""Papers and the daily list: storage, import, feed queries, pages and the JSON API."""

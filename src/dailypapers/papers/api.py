@@ -1,0 +1,122 @@
+"""JSON API with Hugging Face's paths, parameters and field names."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from datetime import date
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, HTTPException, Query, Request
+from starlette.responses import Response
+
+from dailypapers.papers import feed
+from dailypapers.papers.arxiv_ids import InvalidArxivId, parse_arxiv_id
+from dailypapers.papers.periods import InvalidPeriod, day_period, parse_day, parse_month, parse_week
+from dailypapers.papers.schemas import DailyPaperPublic, ErrorPublic, PaperPublic
+from dailypapers.papers.schemas import daily_paper_json, paper_json
+from dailypapers.web.deps import SessionDep, SettingsDep
+from dailypapers.web.responses import JSONBytesResponse
+
+router = APIRouter(prefix="/api", tags=["papers"])
+ERRORS = {code: {"model": ErrorPublic} for code in (400, 404, 422)}
+
+
+@router.get(
+    "/daily_papers",
+    response_model=list[DailyPaperPublic],
+    responses=ERRORS,
+    summary="The daily list: a day, ISO week or month, newest first or trending",
+)
+def list_daily_papers(
+    session: SessionDep,
+    settings: SettingsDep,
+    p: Annotated[int, Query(ge=0, le=100_000, description="Page, from 0.")] = 0,
+    limit: Annotated[int, Query(ge=1, le=100, description="Papers per page.")] = 50,
+    date: Annotated[str | None, Query(description="A day, YYYY-MM-DD.")] = None,
+    week: Annotated[str | None, Query(description="An ISO week, YYYY-Www.")] = None,
+    month: Annotated[str | None, Query(description="A month, YYYY-MM.")] = None,
+    submitter: Annotated[str | None, Query(max_length=100)] = None,
+    sort: Annotated[Literal["publishedAt", "trending"], Query()] = "publishedAt",
+) -> Response:
+    given = [name for name, value in (("date", date), ("week", week), ("month", month)) if value]
+    if len(given) > 1:
+        raise HTTPException(400, f"give only one of date, week and month (got {', '.join(given)})")
+    try:
+        if date:
+            period = day_period(parse_day(date))
+        elif week:
+            period = parse_week(week)
+        elif month:
+            period = parse_month(month)
+        else:
+            period = None
+    except InvalidPeriod as error:
+        raise HTTPException(400, f"{given[0]}: {error}") from None
+    offset = p * limit
+    if period is None:
+        page = feed.latest_page(
+            session, sort=sort, offset=offset, limit=limit, submitter=submitter,
+            window_days=settings.trending_window_days,
+        )  # fmt: skip
+    else:
+        page = feed.period_page(
+            session, period, sort=sort, offset=offset, limit=limit, submitter=submitter
+        )
+    return JSONBytesResponse([daily_paper_json(item) for item in page.items])
+
+
+@router.get(
+    "/papers",
+    response_model=list[PaperPublic],
+    responses=ERRORS,
+    summary="All papers, newest publication first; follow the Link header for the next page",
+)
+def list_papers(
+    request: Request,
+    session: SessionDep,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 50,
+) -> Response:
+    after = _decode_cursor(cursor) if cursor else None
+    papers = feed.papers_by_publication(session, after=after, limit=limit)
+    headers = {}
+    if len(papers) == limit:
+        last = papers[-1]
+        assert last.published_date is not None
+        next_url = request.url.include_query_params(
+            cursor=_encode_cursor(last.published_date, last.arxiv_id)
+        )
+        headers["Link"] = f'<{next_url}>; rel="next"'
+    return JSONBytesResponse(
+        [paper_json(paper, paper.daily_entry) for paper in papers], headers=headers
+    )
+
+
+@router.get(
+    "/papers/{arxiv_id:path}",
+    response_model=PaperPublic,
+    responses=ERRORS,
+    summary="One paper by arXiv id (any form: 2510.00184v2, arXiv:…, hep-th/9901001)",
+)
+def get_paper(arxiv_id: str, session: SessionDep) -> Response:
+    try:
+        parsed = parse_arxiv_id(arxiv_id)
+    except InvalidArxivId as error:
+        raise HTTPException(400, f"arxiv_id: {error}") from None
+    paper = feed.paper_by_arxiv_id(session, parsed.id)
+    if paper is None:
+        raise HTTPException(404, f"paper {parsed.id} is not on this site")
+    return JSONBytesResponse(paper_json(paper, paper.daily_entry))
+
+
+def _encode_cursor(published: date, arxiv_id: str) -> str:
+    return base64.urlsafe_b64encode(f"{published.isoformat()}|{arxiv_id}".encode()).decode()
+
+
+def _decode_cursor(cursor: str) -> tuple[date, str]:
+    try:
+        published, arxiv_id = base64.urlsafe_b64decode(cursor.encode()).decode().split("|", 1)
+        return date.fromisoformat(published), parse_arxiv_id(arxiv_id).id
+    except (binascii.Error, UnicodeError, ValueError):
+        raise HTTPException(400, "cursor: not a cursor given by this API") from None

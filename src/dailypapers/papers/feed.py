@@ -1,0 +1,172 @@
+"""Reading the daily list: a day, week or month of featured papers, trending, and single papers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Literal
+
+from sqlalchemy import Select, func, select, tuple_
+from sqlalchemy.orm import Session, contains_eager, selectinload
+
+from dailypapers.papers.models import DailyEntry, Paper
+from dailypapers.papers.periods import Period
+from dailypapers.papers.trending import trending_score
+
+FeedSort = Literal["upvotes", "publishedAt", "trending"]
+UPVOTES = Paper.imported_upvotes + Paper.vote_count
+
+
+@dataclass(slots=True)
+class FeedItem:
+    """A paper as it stands on the daily list."""
+
+    paper: Paper
+    entry: DailyEntry
+    trending_score: float | None = None
+
+
+@dataclass(slots=True)
+class FeedPage:
+    items: list[FeedItem]
+    total: int
+    previous: date | None = None  # nearest earlier featured date outside the period
+    next: date | None = None  # nearest later featured date outside the period
+
+
+def latest_featured_date(session: Session, on_or_before: date | None = None) -> date | None:
+    query = select(func.max(DailyEntry.featured_date))
+    if on_or_before is not None:
+        query = query.where(DailyEntry.featured_date <= on_or_before)
+    return session.scalar(query)
+
+
+def _entries() -> Select[tuple[DailyEntry]]:
+    return select(DailyEntry).join(DailyEntry.paper).options(contains_eager(DailyEntry.paper))
+
+
+def period_page(
+    session: Session,
+    period: Period,
+    *,
+    sort: FeedSort = "upvotes",
+    offset: int = 0,
+    limit: int = 50,
+    submitter: str | None = None,
+) -> FeedPage:
+    """The featured papers of a period, with the nearest featured dates before and after it."""
+    where = [DailyEntry.featured_date >= period.start, DailyEntry.featured_date <= period.end]
+    if submitter is not None:
+        where.append(DailyEntry.submitter_name == submitter)
+    total = session.scalar(select(func.count()).select_from(DailyEntry).where(*where)) or 0
+    if sort == "trending":
+        everything = _ranked_by_trending(session, session.scalars(_entries().where(*where)))
+        items = everything[offset : offset + limit]
+    else:
+        order = (
+            (UPVOTES.desc(), DailyEntry.featured_date.desc())
+            if sort == "upvotes"
+            else (DailyEntry.featured_date.desc(), UPVOTES.desc())
+        )
+        query = _entries().where(*where).order_by(*order, Paper.arxiv_id).offset(offset).limit(limit)
+        items = [FeedItem(entry.paper, entry) for entry in session.scalars(query)]
+    return FeedPage(
+        items,
+        total,
+        previous=session.scalar(
+            select(func.max(DailyEntry.featured_date)).where(DailyEntry.featured_date < period.start)
+        ),
+        next=session.scalar(
+            select(func.min(DailyEntry.featured_date)).where(DailyEntry.featured_date > period.end)
+        ),
+    )
+
+
+def latest_page(
+    session: Session,
+    *,
+    sort: FeedSort = "publishedAt",
+    offset: int = 0,
+    limit: int = 50,
+    submitter: str | None = None,
+    window_days: int = 14,
+) -> FeedPage:
+    """The whole list, newest featured first; or, sorted by trending, the trending window."""
+    if sort == "trending":
+        return trending_page(
+            session, offset=offset, limit=limit, submitter=submitter, window_days=window_days
+        )
+    where = [] if submitter is None else [DailyEntry.submitter_name == submitter]
+    total = session.scalar(select(func.count()).select_from(DailyEntry).where(*where)) or 0
+    order = (
+        (DailyEntry.featured_date.desc(), UPVOTES.desc())
+        if sort == "publishedAt"
+        else (UPVOTES.desc(), DailyEntry.featured_date.desc())
+    )
+    query = _entries().where(*where).order_by(*order, Paper.arxiv_id).offset(offset).limit(limit)
+    return FeedPage([FeedItem(entry.paper, entry) for entry in session.scalars(query)], total)
+
+
+def trending_page(
+    session: Session,
+    *,
+    offset: int = 0,
+    limit: int = 50,
+    submitter: str | None = None,
+    window_days: int = 14,
+    today: date | None = None,
+) -> FeedPage:
+    """Papers featured within the trending window, highest trending score first."""
+    anchor = latest_featured_date(session, today)
+    if anchor is None:
+        return FeedPage([], 0)
+    where = [DailyEntry.featured_date > anchor - timedelta(days=window_days)]
+    where.append(DailyEntry.featured_date <= anchor)
+    if submitter is not None:
+        where.append(DailyEntry.submitter_name == submitter)
+    ranked = _ranked_by_trending(session, session.scalars(_entries().where(*where)), anchor)
+    return FeedPage(ranked[offset : offset + limit], len(ranked))
+
+
+def _ranked_by_trending(session: Session, entries, anchor: date | None = None) -> list[FeedItem]:
+    entries = list(entries)
+    if anchor is None:
+        anchor = latest_featured_date(session) or date.today()
+    items = [
+        FeedItem(
+            entry.paper,
+            entry,
+            trending_score(
+                entry.paper.upvotes, entry.paper.github_stars, entry.featured_date, anchor
+            ),
+        )
+        for entry in entries
+    ]
+    items.sort(key=lambda item: (-(item.trending_score or 0.0), item.paper.arxiv_id))
+    return items
+
+
+def paper_by_arxiv_id(session: Session, arxiv_id: str) -> Paper | None:
+    return session.scalar(
+        select(Paper).where(Paper.arxiv_id == arxiv_id).options(selectinload(Paper.daily_entry))
+    )
+
+
+def papers_by_publication(
+    session: Session, *, after: tuple[date, str] | None, limit: int
+) -> list[Paper]:
+    """Papers newest publication first, keyset-paginated on (publication date, arXiv id)."""
+    query = (
+        select(Paper)
+        .where(Paper.published_date.is_not(None))
+        .options(selectinload(Paper.daily_entry))
+        .order_by(Paper.published_date.desc(), Paper.arxiv_id.desc())
+        .limit(limit)
+    )
+    if after is not None:
+        query = query.where(tuple_(Paper.published_date, Paper.arxiv_id) < after)
+    return list(session.scalars(query))
+
+
+def count_papers(session: Session) -> int:
+    return session.scalar(select(func.count()).select_from(Paper)) or 0

@@ -1,0 +1,78 @@
+"""Days, ISO weeks and months of the daily list, parsed from what users type in URLs."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+_WEEK = re.compile(r"^(\d{4})-W(\d{2})$")
+_MONTH = re.compile(r"^(\d{4})-(\d{2})$")
+_DAY = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
+
+
+class InvalidPeriod(ValueError):
+    """Text that is not a day, week or month; the message says what was expected."""
+
+
+@dataclass(frozen=True, slots=True)
+class Period:
+    kind: str  # "date", "week" or "month"
+    start: date
+    end: date  # inclusive
+
+    @property
+    def label(self) -> str:
+        if self.kind == "date":
+            return self.start.isoformat()
+        if self.kind == "week":
+            year, week, _ = self.start.isocalendar()
+            return f"{year}-W{week:02d}"
+        return self.start.strftime("%Y-%m")
+
+    def containing(self, day: date) -> Period:
+        """The period of the same kind that contains `day`."""
+        return {"date": day_period, "week": week_period, "month": month_period}[self.kind](day)
+
+
+def parse_day(text: str) -> date:
+    if not _DAY.match(text):
+        raise InvalidPeriod(f"{text[:40]!r} is not a date (expected YYYY-MM-DD, e.g. 2025-09-30)")
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise InvalidPeriod(f"{text!r} is not a date on the calendar") from None
+
+
+def parse_week(text: str) -> Period:
+    match = _WEEK.match(text)
+    if not match:
+        raise InvalidPeriod(f"{text[:40]!r} is not a week (expected YYYY-Www, e.g. 2025-W09)")
+    year, week = int(match[1]), int(match[2])
+    try:
+        start = date.fromisocalendar(year, week, 1)
+    except ValueError:
+        raise InvalidPeriod(f"{text!r}: {year} has no week {week}") from None
+    return Period("week", start, start + timedelta(days=6))
+
+
+def parse_month(text: str) -> Period:
+    match = _MONTH.match(text)
+    if not match or not 1 <= int(match[2]) <= 12 or int(match[1]) < 1:
+        raise InvalidPeriod(f"{text[:40]!r} is not a month (expected YYYY-MM, e.g. 2025-02)")
+    return month_period(date(int(match[1]), int(match[2]), 1))
+
+
+def day_period(day: date) -> Period:
+    return Period("date", day, day)
+
+
+def week_period(day: date) -> Period:
+    start = day - timedelta(days=day.weekday())
+    return Period("week", start, start + timedelta(days=6))
+
+
+def month_period(day: date) -> Period:
+    start = day.replace(day=1)
+    following = (start + timedelta(days=32)).replace(day=1)
+    return Period("month", start, following - timedelta(days=1))

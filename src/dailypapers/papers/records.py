@@ -1,0 +1,176 @@
+"""`PaperRecord`: one incoming paper, validated and normalised, whatever file it came from."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from dailypapers.papers.arxiv_ids import InvalidArxivId, parse_arxiv_id
+
+MAX_TITLE_CHARS = 2_000
+MAX_ABSTRACT_CHARS = 20_000  # arXiv caps abstracts at 1,920 characters; leave ample room
+MAX_AUTHORS = 5_000
+MAX_AUTHOR_CHARS = 300
+MAX_URL_CHARS = 500
+MAX_COMMENT_CHARS = 5_000
+
+
+class RejectedRecord(ValueError):
+    """The record cannot be stored; the message is the reason shown to the user."""
+
+
+@dataclass(slots=True)
+class PaperRecord:
+    arxiv_id: str
+    version: int | None
+    title: str
+    abstract: str | None = None
+    authors: list[str] = field(default_factory=list)
+    categories: list[str] = field(default_factory=list)
+    published_date: date | None = None
+    comment: str | None = None
+    github_url: str | None = None
+    github_stars: int | None = None
+    project_page: str | None = None
+    ai_summary: str | None = None
+    ai_keywords: list[str] | None = None
+    upvotes: int | None = None
+    num_comments: int | None = None
+    featured_date: date | None = None
+    submitter_name: str | None = None
+
+
+def collapse_whitespace(text: str) -> str:
+    """Line breaks and runs of spaces become one space (fast substring scans decide if needed)."""
+    if "  " in text or "\n" in text or "\t" in text or "\r" in text:
+        return " ".join(text.split())
+    return text.strip()
+
+
+def build_record(
+    *,
+    arxiv_id: Any,
+    title: Any,
+    version: int | None = None,
+    abstract: Any = None,
+    authors: Any = None,
+    categories: Any = None,
+    published_date: Any = None,
+    comment: Any = None,
+    github_url: Any = None,
+    github_stars: Any = None,
+    project_page: Any = None,
+    ai_summary: Any = None,
+    ai_keywords: Any = None,
+    upvotes: Any = None,
+    num_comments: Any = None,
+    featured_date: Any = None,
+    submitter_name: Any = None,
+) -> PaperRecord:
+    """Check every field and return the normalised record, or raise `RejectedRecord`."""
+    if arxiv_id is None or arxiv_id == "":
+        raise RejectedRecord("the arXiv id is missing")
+    if not isinstance(arxiv_id, str):
+        raise RejectedRecord("the arXiv id must be text")
+    try:
+        parsed = parse_arxiv_id(arxiv_id)
+    except InvalidArxivId as error:
+        raise RejectedRecord(str(error)) from None
+
+    return PaperRecord(
+        arxiv_id=parsed.id,
+        version=parsed.version if parsed.version is not None else version,
+        title=_title(title),
+        abstract=_text("abstract", abstract, MAX_ABSTRACT_CHARS, collapse=True),
+        authors=_authors(authors),
+        categories=_string_list("categories", categories, 50, 40) or [],
+        published_date=_date("published", published_date),
+        comment=_text("comment", comment, MAX_COMMENT_CHARS, collapse=True),
+        github_url=_url("github_url", github_url),
+        github_stars=_count("github_stars", github_stars),
+        project_page=_url("project_page", project_page),
+        ai_summary=_text("ai_summary", ai_summary, MAX_ABSTRACT_CHARS, collapse=True),
+        ai_keywords=_string_list("ai_keywords", ai_keywords, 200, 300),
+        upvotes=_count("upvotes", upvotes),
+        num_comments=_count("num_comments", num_comments),
+        featured_date=_date("featured_date", featured_date),
+        submitter_name=_text("submitter", submitter_name, 100, collapse=True),
+    )
+
+
+def _title(value: Any) -> str:
+    title = _text("title", value, MAX_TITLE_CHARS, collapse=True)
+    if not title:
+        raise RejectedRecord("the title is missing")
+    return title
+
+
+def _text(name: str, value: Any, limit: int, *, collapse: bool) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise RejectedRecord(f"{name} must be text, not {type(value).__name__}")
+    if len(value) > limit:
+        raise RejectedRecord(f"{name} is {len(value):,} characters long (at most {limit:,})")
+    if "\x00" in value:
+        raise RejectedRecord(f"{name} contains a NUL character")
+    text = collapse_whitespace(value) if collapse else value
+    return text or None
+
+
+def _authors(value: Any) -> list[str]:
+    return _string_list("authors", value, MAX_AUTHORS, MAX_AUTHOR_CHARS) or []
+
+
+def _string_list(name: str, value: Any, max_items: int, max_chars: int) -> list[str] | None:
+    if value is None:
+        return None
+    if type(value) is not list:
+        raise RejectedRecord(f"{name} must be a list of text")
+    if len(value) > max_items:
+        raise RejectedRecord(f"{name} has {len(value):,} entries (at most {max_items:,})")
+    cleaned = []
+    for item in value:
+        if type(item) is not str:
+            raise RejectedRecord(f"{name} must be a list of text")
+        if len(item) > max_chars:
+            raise RejectedRecord(f"{name} has an entry {len(item):,} characters long")
+        item = collapse_whitespace(item)
+        if item:
+            cleaned.append(item)
+    return cleaned
+
+
+def _date(name: str, value: Any) -> date | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, date):
+        return value
+    if not isinstance(value, str):
+        raise RejectedRecord(f"{name} must be a date like 2025-09-30")
+    try:
+        return date.fromisoformat(value[:10])
+    except ValueError:
+        raise RejectedRecord(f"{name}: {value[:40]!r} is not a date (expected YYYY-MM-DD)") from None
+
+
+def _count(name: str, value: Any) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise RejectedRecord(f"{name} must be a whole number ≥ 0, not {str(value)[:40]!r}")
+    return value
+
+
+def _url(name: str, value: Any) -> str | None:
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str):
+        raise RejectedRecord(f"{name} must be a URL")
+    url = "".join(value.split())  # archives sometimes wrap long URLs across lines
+    if len(url) > MAX_URL_CHARS:
+        raise RejectedRecord(f"{name} is longer than {MAX_URL_CHARS} characters")
+    if not url.lower().startswith(("https://", "http://")):
+        raise RejectedRecord(f"{name}: {url[:60]!r} is not an http(s) URL")
+    return url

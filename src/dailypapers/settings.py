@@ -1,0 +1,124 @@
+"""The one typed settings object, read from `DAILYPAPERS_*` variables and an optional `.env`."""
+
+from __future__ import annotations
+
+import secrets
+from functools import lru_cache
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_DATA_DIR = Path("var")
+
+
+class SettingsError(Exception):
+    """A setting has a bad value; the message names it."""
+
+
+class Settings(BaseSettings):
+    """Every setting of the site. Each field is documented in docs/configuration.md."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="DAILYPAPERS_", env_file=".env", extra="ignore", validate_default=True
+    )
+
+    data_dir: Path = Field(
+        DEFAULT_DATA_DIR, description="Folder for the SQLite database and the generated secret key."
+    )
+    database_url: str = Field(
+        "",
+        description="SQLAlchemy URL of the database; empty means SQLite at DATA_DIR/dailypapers.db.",
+    )
+    secret_key: str = Field(
+        "",
+        description="Signs session cookies and tokens; empty means one is generated once and "
+        "kept in DATA_DIR/secret_key.",
+    )
+    base_url: str = Field(
+        "http://127.0.0.1:8000", description="Public address of the site, used in links and feeds."
+    )
+    timezone: str = Field("UTC", description="Time zone in which featured dates are calendar days.")
+    site_name: str = Field("Daily Papers", description="Name shown in the header and page titles.")
+    load_demo_data: bool = Field(
+        True, description="Load the bundled real papers when `serve` starts on an empty database."
+    )
+    page_size: int = Field(50, ge=1, le=100, description="Cards per page on the web pages.")
+    trending_window_days: int = Field(
+        14, ge=1, le=365, description="How many days of featured papers trending considers."
+    )
+    log_level: str = Field("info", description="Log level: debug, info, warning or error.")
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as error:
+            raise ValueError(f"unknown time zone {value!r} (use e.g. UTC or Europe/Paris)") from error
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _supported_database(cls, value: str) -> str:
+        if value and not value.startswith(("sqlite", "postgresql")):
+            raise ValueError("must start with sqlite:// or postgresql://")
+        return value
+
+    @field_validator("base_url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value.rstrip("/")
+
+    @field_validator("log_level")
+    @classmethod
+    def _log_level(cls, value: str) -> str:
+        if value.lower() not in {"debug", "info", "warning", "error"}:
+            raise ValueError("must be debug, info, warning or error")
+        return value.lower()
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            url = self.database_url
+            if url.startswith("postgresql://"):
+                url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+            return url
+        return f"sqlite:///{(self.data_dir / 'dailypapers.db').resolve()}"
+
+    def resolved_secret_key(self) -> str:
+        """The configured key, or one generated on first use and kept in the data folder."""
+        if self.secret_key:
+            return self.secret_key
+        key_file = self.data_dir / "secret_key"
+        if key_file.exists():
+            return key_file.read_text().strip()
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        key = secrets.token_urlsafe(48)
+        key_file.touch(mode=0o600)
+        key_file.write_text(key)
+        return key
+
+
+def load_settings() -> Settings:
+    """Read the settings, turning a validation failure into one readable line."""
+    try:
+        return Settings()
+    except ValidationError as error:
+        problems = "; ".join(
+            f"DAILYPAPERS_{'_'.join(str(p) for p in e['loc']).upper()}: {e['msg']}"
+            for e in error.errors()
+        )
+        raise SettingsError(f"bad setting: {problems}") from None
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return load_settings()

@@ -1,0 +1,1 @@
+"""The web application: app factory, templates, security headers and error pages."""

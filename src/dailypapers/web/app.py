@@ -1,0 +1,66 @@
+"""The application factory: wires settings, database, routes, templates and middleware."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
+from starlette.responses import Response
+
+from dailypapers import __version__
+from dailypapers.database import make_engine, make_session_factory
+from dailypapers.papers import api as papers_api
+from dailypapers.papers import pages as papers_pages
+from dailypapers.settings import Settings, get_settings
+from dailypapers.web.errors import install_error_handlers
+from dailypapers.web.responses import JSONBytesResponse
+from dailypapers.web.security import SecurityHeadersMiddleware
+from dailypapers.web.templating import make_templates
+
+STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    engine = make_engine(settings.resolved_database_url)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        engine.dispose()
+
+    app = FastAPI(
+        title=settings.site_name,
+        version=__version__,
+        description="The daily papers of a research community. Field names follow Hugging "
+        "Face's papers API, so `huggingface_hub.HfApi(endpoint=...)` works against this server.",
+        lifespan=lifespan,
+        default_response_class=JSONBytesResponse,
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.session_factory = make_session_factory(engine)
+    app.state.templates = make_templates()
+    app.state.templates.env.globals.update(site_name=settings.site_name, version=__version__)
+
+    app.add_middleware(SecurityHeadersMiddleware)
+    install_error_handlers(app)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.include_router(papers_api.router)
+    app.include_router(papers_pages.router)
+
+    @app.get("/healthz", tags=["operations"], summary="Liveness and database reachability")
+    def healthz(request: Request) -> Response:
+        try:
+            with request.app.state.engine.connect() as connection:
+                connection.execute(text("SELECT 1"))
+        except SQLAlchemyError:
+            return JSONBytesResponse({"status": "error", "database": "unreachable"}, 503)
+        return JSONBytesResponse({"status": "ok", "database": "ok", "version": __version__})
+
+    return app

@@ -1,0 +1,71 @@
+"""Error responses: JSON `{"error": ...}` under /api, helpful HTML pages elsewhere; never a traceback."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException
+from starlette.responses import Response
+
+from dailypapers.web.responses import json_error
+
+log = logging.getLogger(__name__)
+
+TITLES = {
+    400: "That request is not quite right",
+    404: "Page not found",
+    405: "Method not allowed",
+    422: "That request is not quite right",
+    429: "Too many requests",
+    500: "Something went wrong on our side",
+    503: "Temporarily unavailable",
+}
+
+
+def wants_json(request: Request) -> bool:
+    return request.url.path.startswith("/api/") or request.url.path == "/healthz"
+
+
+def error_page(request: Request, status_code: int, message: str) -> Response:
+    if wants_json(request):
+        return json_error(status_code, message)
+    templates = request.app.state.templates
+    return templates.TemplateResponse(
+        request,
+        "error.html",
+        {"status_code": status_code, "title": TITLES.get(status_code, "Error"), "message": message},
+        status_code=status_code,
+    )
+
+
+def describe_validation_error(error: RequestValidationError) -> str:
+    problems = []
+    for problem in error.errors():
+        location = [str(part) for part in problem.get("loc", ()) if part not in ("query", "path")]
+        name = ".".join(location) or "request"
+        problems.append(f"{name}: {problem.get('msg', 'invalid value')}")
+    return "; ".join(problems)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(HTTPException)
+    async def http_error(request: Request, error: HTTPException) -> Response:
+        if error.status_code == 404 and error.detail == "Not Found":
+            message = f"There is no page at {request.url.path}."
+        else:
+            message = str(error.detail)
+        response = error_page(request, error.status_code, message)
+        if error.headers:
+            response.headers.update(error.headers)
+        return response
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(request: Request, error: RequestValidationError) -> Response:
+        return error_page(request, 422, describe_validation_error(error))
+
+    @app.exception_handler(Exception)
+    async def unexpected_error(request: Request, error: Exception) -> Response:
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        return error_page(request, 500, "The error has been logged. Please try again shortly.")

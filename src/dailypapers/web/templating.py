@@ -1,0 +1,56 @@
+"""The Jinja environment: autoescaping on, plus the filters the cards need."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+from fastapi.templating import Jinja2Templates
+
+from dailypapers.web.latex import render_latex
+
+TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
+AUTHORS_SHOWN = 3
+ABSTRACT_PREVIEW_CHARS = 280
+
+
+def authors_short(authors: list[str]) -> str:
+    """'A, B, C and 12 more' for cards."""
+    if len(authors) <= AUTHORS_SHOWN + 1:
+        return ", ".join(authors)
+    return f"{', '.join(authors[:AUTHORS_SHOWN])} and {len(authors) - AUTHORS_SHOWN} more"
+
+
+def split_abstract(text: str | None) -> tuple[str, str]:
+    """The preview shown on a card and the rest, split at a word boundary."""
+    if not text or len(text) <= ABSTRACT_PREVIEW_CHARS:
+        return text or "", ""
+    cut = text.rfind(" ", 0, ABSTRACT_PREVIEW_CHARS)
+    cut = cut if cut > ABSTRACT_PREVIEW_CHARS // 2 else ABSTRACT_PREVIEW_CHARS
+    # Never cut inside $...$ math: move the cut after the closing dollar.
+    if text[:cut].count("$") % 2 == 1:
+        closing = text.find("$", cut)
+        cut = closing + 1 if closing != -1 else len(text)
+    return text[:cut], text[cut:]
+
+
+def long_date(day: date | None) -> str:
+    return day.strftime("%b %-d, %Y") if day else ""
+
+
+def thousands(value: int | None) -> str:
+    if value is None:
+        return ""
+    return f"{value / 1000:.1f}k" if value >= 1000 else str(value)
+
+
+def make_templates() -> Jinja2Templates:
+    templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
+    env = templates.env
+    env.filters.update(
+        latex=render_latex, authors_short=authors_short, long_date=long_date, thousands=thousands
+    )
+    env.globals.update(split_abstract=split_abstract)
+    env.trim_blocks = True
+    env.lstrip_blocks = True
+    return templates
