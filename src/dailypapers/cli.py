@@ -95,7 +95,10 @@ def serve(
 @app.command()
 def load(
     files: Annotated[
-        list[Path], typer.Argument(help="JSONL(.gz) of our schema, HF daily_papers JSON, or arXiv snapshot JSON lines.")
+        list[Path],
+        typer.Argument(
+            help="JSONL(.gz) of our schema, HF daily_papers JSON, or arXiv snapshot JSON lines."
+        ),
     ],
 ) -> None:
     """Import papers from files. Safe to re-run: a second load changes nothing."""
@@ -147,10 +150,15 @@ def _load_files(factory, settings: Settings, files: list[Path]) -> str | None:  
             for file, line, reason in counts.rejections[:MAX_REJECTIONS_SHOWN]:
                 console.print(f"[yellow]{file}:{line}[/yellow]: {reason}", highlight=False)
             if len(counts.rejections) > MAX_REJECTIONS_SHOWN:
-                console.print(f"… and {len(counts.rejections) - MAX_REJECTIONS_SHOWN} more rejected rows")
+                console.print(
+                    f"… and {len(counts.rejections) - MAX_REJECTIONS_SHOWN} more rejected rows"
+                )
             if result.error:
                 unreadable.append(f"{path}: {result.error}")
-                console.print(f"[red]{path}[/red]: {result.error}; the rows before were stored", highlight=False)
+                console.print(
+                    f"[red]{path}[/red]: {result.error}; the rows before were stored",
+                    highlight=False,
+                )
             table.add_row(
                 str(path), f"{counts.new:,}", f"{counts.updated:,}", f"{counts.unchanged:,}",
                 f"{counts.rejected:,}",
@@ -163,12 +171,16 @@ def _load_files(factory, settings: Settings, files: list[Path]) -> str | None:  
     Console().print(table)
     elapsed = time.perf_counter() - started
     console.print(
-        f"{totals.total:,} rows in {elapsed:.1f} s ({totals.total / max(elapsed, 1e-9):,.0f} rows/s)"
+        f"{totals.total:,} rows in {elapsed:.1f} s "
+        f"({totals.total / max(elapsed, 1e-9):,.0f} rows/s)"
     )
     if unreadable:
         return "; ".join(unreadable)
     if totals.rejected:
-        return f"{totals.rejected:,} of {totals.total:,} rows rejected (reasons above); the rest were stored"
+        return (
+            f"{totals.rejected:,} of {totals.total:,} rows rejected (reasons above); "
+            "the rest were stored"
+        )
     return None
 
 

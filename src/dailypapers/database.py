@@ -8,9 +8,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import orjson
 from alembic import command
 from alembic.config import Config
-import orjson
 from sqlalchemy import (
     Connection,
     DateTime,
@@ -115,7 +115,9 @@ def insert_many(connection: Connection, table: Table, rows: list[dict[str, Any]]
         return
     dialect = connection.dialect
     names = list(rows[0])
-    processors = [table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in names]
+    processors = [
+        table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in names
+    ]
     quote = dialect.identifier_preparer.quote
     placeholder = "?" if dialect.paramstyle == "qmark" else "%s"
     sql = (

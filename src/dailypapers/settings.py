@@ -29,7 +29,7 @@ class Settings(BaseSettings):
     )
     database_url: str = Field(
         "",
-        description="SQLAlchemy URL of the database; empty means SQLite at DATA_DIR/dailypapers.db.",
+        description="SQLAlchemy URL of the database; empty means SQLite in DATA_DIR.",
     )
     secret_key: str = Field(
         "",
@@ -56,7 +56,9 @@ class Settings(BaseSettings):
         try:
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError) as error:
-            raise ValueError(f"unknown time zone {value!r} (use e.g. UTC or Europe/Paris)") from error
+            raise ValueError(
+                f"unknown time zone {value!r} (use e.g. UTC or Europe/Paris)"
+            ) from error
         return value
 
     @field_validator("database_url")

@@ -13,8 +13,13 @@ from starlette.responses import Response
 from dailypapers.papers import feed
 from dailypapers.papers.arxiv_ids import InvalidArxivId, parse_arxiv_id
 from dailypapers.papers.periods import InvalidPeriod, day_period, parse_day, parse_month, parse_week
-from dailypapers.papers.schemas import DailyPaperPublic, ErrorPublic, PaperPublic
-from dailypapers.papers.schemas import daily_paper_json, paper_json
+from dailypapers.papers.schemas import (
+    DailyPaperPublic,
+    ErrorPublic,
+    PaperPublic,
+    daily_paper_json,
+    paper_json,
+)
 from dailypapers.web.deps import SessionDep, SettingsDep
 from dailypapers.web.responses import JSONBytesResponse
 
@@ -41,7 +46,7 @@ def list_daily_papers(
 ) -> Response:
     given = [name for name, value in (("date", date), ("week", week), ("month", month)) if value]
     if len(given) > 1:
-        raise HTTPException(400, f"give only one of date, week and month (got {', '.join(given)})")
+        raise HTTPException(400, f"{', '.join(given)}: give only one of date, week and month")
     try:
         if date:
             period = day_period(parse_day(date))

@@ -21,7 +21,9 @@ _PREFIXES = re.compile(
     re.IGNORECASE,
 )
 _NEW_STYLE = re.compile(r"^(\d{2})(\d{2})\.(\d{4,5})(?:v(\d+))?$")
-_OLD_STYLE = re.compile(r"^([a-z]+(?:-[a-z]+)?)(?:\.[A-Za-z]{2})?/(\d{2})(\d{2})(\d{3})(?:v(\d+))?$")
+_OLD_STYLE = re.compile(
+    r"^([a-z]+(?:-[a-z]+)?)(?:\.[A-Za-z]{2})?/(\d{2})(\d{2})(\d{3})(?:v(\d+))?$"
+)
 MAX_INPUT_LENGTH = 200
 
 
@@ -82,7 +84,8 @@ def parse_arxiv_id(text: str) -> ArxivId:
         return ArxivId(f"{archive}/{year}{month}{number}", _version(version, raw))
 
     raise InvalidArxivId(
-        f"{raw!r} is not an arXiv id (expected e.g. 2510.00184, arXiv:2510.00184v2 or hep-th/9901001)"
+        f"{raw!r} is not an arXiv id "
+        "(expected e.g. 2510.00184, arXiv:2510.00184v2 or hep-th/9901001)"
     )
 
 

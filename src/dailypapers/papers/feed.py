@@ -68,13 +68,17 @@ def period_page(
             if sort == "upvotes"
             else (DailyEntry.featured_date.desc(), UPVOTES.desc())
         )
-        query = _entries().where(*where).order_by(*order, Paper.arxiv_id).offset(offset).limit(limit)
+        query = (
+            _entries().where(*where).order_by(*order, Paper.arxiv_id).offset(offset).limit(limit)
+        )
         items = [FeedItem(entry.paper, entry) for entry in session.scalars(query)]
     return FeedPage(
         items,
         total,
         previous=session.scalar(
-            select(func.max(DailyEntry.featured_date)).where(DailyEntry.featured_date < period.start)
+            select(func.max(DailyEntry.featured_date)).where(
+                DailyEntry.featured_date < period.start
+            )
         ),
         next=session.scalar(
             select(func.min(DailyEntry.featured_date)).where(DailyEntry.featured_date > period.end)

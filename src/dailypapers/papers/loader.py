@@ -178,7 +178,11 @@ def _changes(row: Any, record: PaperRecord) -> dict[str, Any]:
         changes["primary_category"] = record.categories[0]
     if record.version is not None and record.version != row.version:
         changes["version"] = record.version
-    if record.github_url and row.github_url_source != "member" and row.github_url != record.github_url:
+    if (
+        record.github_url
+        and row.github_url_source != "member"
+        and row.github_url != record.github_url
+    ):
         changes["github_url"] = record.github_url
         changes["github_url_source"] = "import"
     # Counts captured elsewhere only grow: the larger one is the later capture.
@@ -194,4 +198,3 @@ def _group_by_keys(updates: list[dict[str, Any]]) -> Iterator[list[dict[str, Any
     for changes in updates:
         groups.setdefault(frozenset(changes), []).append(changes)
     yield from groups.values()
-

@@ -51,7 +51,9 @@ def home(
 def latest_period(request: Request, session: SessionDep, settings: SettingsDep) -> Response:
     """/papers/week and /papers/month lead to the latest week or month with papers."""
     today = datetime.now(settings.zone).date()
-    latest = feed.latest_featured_date(session, today) or feed.latest_featured_date(session) or today
+    latest = (
+        feed.latest_featured_date(session, today) or feed.latest_featured_date(session) or today
+    )
     kind = request.url.path.rsplit("/", 1)[-1]
     period = week_period(latest) if kind == "week" else month_period(latest)
     return RedirectResponse(_period_url(period), status_code=302)
@@ -65,7 +67,9 @@ def day_page(
     try:
         period = day_period(parse_day(day))
     except InvalidPeriod as error:
-        raise HTTPException(404, f"{error}. Daily pages look like /papers/date/2025-09-30.") from None
+        raise HTTPException(
+            404, f"{error}. Daily pages look like /papers/date/2025-09-30."
+        ) from None
     return _period_view(request, session, settings, period, sort, page)
 
 
@@ -77,7 +81,9 @@ def week_page(
     try:
         period = parse_week(week)
     except InvalidPeriod as error:
-        raise HTTPException(404, f"{error}. Weekly pages look like /papers/week/2025-W09.") from None
+        raise HTTPException(
+            404, f"{error}. Weekly pages look like /papers/week/2025-W09."
+        ) from None
     return _period_view(request, session, settings, period, sort, page)
 
 
@@ -89,7 +95,9 @@ def month_page(
     try:
         period = parse_month(month)
     except InvalidPeriod as error:
-        raise HTTPException(404, f"{error}. Monthly pages look like /papers/month/2025-02.") from None
+        raise HTTPException(
+            404, f"{error}. Monthly pages look like /papers/month/2025-02."
+        ) from None
     return _period_view(request, session, settings, period, sort, page)
 
 

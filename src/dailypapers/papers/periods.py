@@ -41,7 +41,7 @@ def parse_day(text: str) -> date:
     try:
         return date.fromisoformat(text)
     except ValueError:
-        raise InvalidPeriod(f"{text!r} is not a date on the calendar") from None
+        raise InvalidPeriod(f"{text!r} is not a date on the calendar (YYYY-MM-DD)") from None
 
 
 def parse_week(text: str) -> Period:

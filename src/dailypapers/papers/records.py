@@ -11,7 +11,7 @@ from dailypapers.papers.arxiv_ids import InvalidArxivId, parse_arxiv_id
 MAX_TITLE_CHARS = 2_000
 MAX_ABSTRACT_CHARS = 20_000  # arXiv caps abstracts at 1,920 characters; leave ample room
 MAX_AUTHORS = 5_000
-MAX_AUTHOR_CHARS = 300
+MAX_AUTHOR_CHARS = 1_000  # some sources glue a whole author list into one entry
 MAX_URL_CHARS = 500
 MAX_COMMENT_CHARS = 5_000
 
@@ -152,7 +152,9 @@ def _date(name: str, value: Any) -> date | None:
     try:
         return date.fromisoformat(value[:10])
     except ValueError:
-        raise RejectedRecord(f"{name}: {value[:40]!r} is not a date (expected YYYY-MM-DD)") from None
+        raise RejectedRecord(
+            f"{name}: {value[:40]!r} is not a date (expected YYYY-MM-DD)"
+        ) from None
 
 
 def _count(name: str, value: Any) -> int | None:

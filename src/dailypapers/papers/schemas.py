@@ -57,6 +57,7 @@ class DailyPaperPublic(BaseModel):
 
     paper: PaperPublic
     publishedAt: str = Field(description="When the paper was put on the daily list.")
+    submittedOnDailyAt: str = Field(description="The same, under the paper's name for it.")
     title: str
     summary: str | None
     numComments: int
@@ -110,6 +111,8 @@ def daily_paper_json(item: FeedItem) -> dict[str, Any]:
     return {
         "paper": paper_json(paper, item.entry),
         "publishedAt": _timestamp(item.entry.featured_date),
+        # Also here so clients that read it at the top level find it when the arXiv date is unknown.
+        "submittedOnDailyAt": _timestamp(item.entry.featured_date),
         "title": paper.title,
         "summary": paper.abstract,
         "numComments": paper.num_comments,

@@ -1,4 +1,4 @@
-"""Error responses: JSON `{"error": ...}` under /api, helpful HTML pages elsewhere; never a traceback."""
+"""Error responses: JSON `{"error": ...}` under /api, helpful HTML pages elsewhere."""
 
 from __future__ import annotations
 

@@ -1,0 +1,138 @@
+"""Shared fixtures: real SQLite files, a real server on a loopback port, real shared data."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import uvicorn
+
+from dailypapers.database import make_engine, make_session_factory, upgrade
+from dailypapers.papers.importing import load_file
+from dailypapers.settings import Settings
+from dailypapers.web.app import create_app
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+SHARED_DIR = Path(os.environ.get("DAILYPAPERS_SHARED_DIR", REPO_ROOT.parent / "shared"))
+SHARED_DATA = SHARED_DIR / "data"
+HF_FILE = SHARED_DATA / "hf_daily_papers.jsonl.gz"
+ARTIFACTS = REPO_ROOT / "test-artifacts"
+
+
+def make_settings(data_dir: Path, **overrides: Any) -> Settings:
+    values: dict[str, Any] = {
+        "data_dir": data_dir,
+        "database_url": f"sqlite:///{data_dir / 'dailypapers.db'}",
+        "secret_key": "test-secret-key-not-for-production",
+        "load_demo_data": False,
+    }
+    values.update(overrides)
+    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+
+
+def prepare_database(settings: Settings):  # type: ignore[no-untyped-def]
+    engine = make_engine(settings.resolved_database_url)
+    upgrade(engine)
+    return engine, make_session_factory(engine)
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return make_settings(tmp_path)
+
+
+@pytest.fixture
+def database(settings: Settings):  # type: ignore[no-untyped-def]
+    """A fresh, migrated SQLite file; yields the session factory."""
+    engine, factory = prepare_database(settings)
+    yield factory
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def hf_rows() -> list[dict[str, Any]]:
+    """The real Hugging Face Daily Papers rows the shared site is loaded from."""
+    with gzip.open(HF_FILE, "rt", encoding="utf-8") as lines:
+        return [json.loads(line) for line in lines]
+
+
+@pytest.fixture(scope="session")
+def site_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """A site holding all 13.7k real HF Daily Papers; read-only for the tests that share it."""
+    settings = make_settings(tmp_path_factory.mktemp("site"))
+    engine, factory = prepare_database(settings)
+    result = load_file(factory, HF_FILE, settings.zone)
+    assert result.error is None and result.counts.rejected == 0
+    engine.dispose()
+    return settings
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class LiveServer:
+    """The app served by uvicorn on a loopback port, in a thread of the test process."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        config = uvicorn.Config(
+            create_app(settings), host="127.0.0.1", port=self.port, log_level="warning"
+        )
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    def __enter__(self) -> LiveServer:
+        self.thread.start()
+        deadline = time.monotonic() + 15
+        while not self.server.started:
+            if time.monotonic() > deadline:
+                raise RuntimeError("the test server did not start")
+            time.sleep(0.02)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def live_server(site_settings: Settings) -> Iterator[LiveServer]:
+    with LiveServer(site_settings) as server:
+        yield server
+
+
+@pytest.fixture
+def client(live_server: LiveServer) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=live_server.url, timeout=30) as http:
+        yield http
+
+
+# Browser tests: Debian's Chromium driven by Playwright (its own browser download is not needed).
+CHROMIUM = os.environ.get("DAILYPAPERS_CHROMIUM", "/usr/bin/chromium")
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args() -> dict[str, Any]:
+    return {
+        "executable_path": CHROMIUM,
+        "args": ["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking"],
+    }
+
+
+@pytest.fixture(scope="session")
+def artifacts_dir() -> Path:
+    ARTIFACTS.mkdir(exist_ok=True)
+    return ARTIFACTS

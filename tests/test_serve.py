@@ -1,0 +1,83 @@
+"""`dailypapers serve` from nothing: migrates, loads the bundled demo papers, serves real pages."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import re
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+from dailypapers.cli import DEMO_DATA
+
+from .conftest import free_port
+
+
+def test_serve_on_an_empty_database_shows_the_bundled_papers(tmp_path: Path) -> None:
+    with gzip.open(DEMO_DATA, "rt", encoding="utf-8") as lines:
+        demo = [json.loads(line) for line in lines]
+    latest = max(row["featured_date"] for row in demo)
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DAILYPAPERS_")}
+    env["DAILYPAPERS_DATA_DIR"] = str(tmp_path / "var")
+    server = subprocess.Popen(
+        [sys.executable, "-m", "dailypapers", "serve", "--port", str(port)],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            assert server.poll() is None, server.stdout.read().decode() if server.stdout else ""
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/healthz").status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert time.monotonic() < deadline, "serve did not come up"
+            time.sleep(0.2)
+        home = httpx.get(f"http://127.0.0.1:{port}/").text
+        shown = re.findall(r'data-arxiv-id="([^"]+)"', home)
+        expected = {row["arxiv_id"] for row in demo if row["featured_date"] == latest}
+        assert shown and set(shown) <= expected
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=30)
+    with sqlite3.connect(tmp_path / "var" / "dailypapers.db") as connection:
+        assert connection.execute("SELECT count(*) FROM papers").fetchone()[0] == len(demo)
+        assert connection.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def test_bundled_demo_data_is_recent_real_and_small() -> None:
+    assert DEMO_DATA.stat().st_size < 10 * 1024 * 1024
+    with gzip.open(DEMO_DATA, "rt", encoding="utf-8") as lines:
+        demo = [json.loads(line) for line in lines]
+    assert len(demo) > 1000
+    assert all(row["abstract"] and row["featured_date"] for row in demo)
+
+
+def test_db_backup_writes_a_consistent_copy(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DAILYPAPERS_")}
+    env["DAILYPAPERS_DATA_DIR"] = str(tmp_path / "var")
+
+    def cli(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [sys.executable, "-m", "dailypapers", *args],
+            env=env, capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
+
+    source = tmp_path / "one.jsonl"
+    source.write_text(json.dumps({"arxiv_id": "2501.00001", "title": "A paper"}) + "\n")
+    assert cli("load", str(source)).returncode == 0
+    backup = tmp_path / "backup.db"
+    assert cli("db", "backup", str(backup)).returncode == 0
+    with sqlite3.connect(backup) as connection:
+        assert connection.execute("SELECT title FROM papers").fetchall() == [("A paper",)]
+    again = cli("db", "backup", str(backup))
+    assert again.returncode == 1 and "already exists" in again.stderr
