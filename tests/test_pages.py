@@ -67,7 +67,7 @@ def test_a_day_without_papers_says_so_and_links_onwards(client: httpx.Client, hf
     response = client.get(f"/papers/date/{empty.isoformat()}")
     assert response.status_code == 200
     assert card_ids(response.text) == []
-    assert "No papers were featured in this day" in response.text
+    assert "No papers were featured on this day" in response.text
     assert 'rel="prev"' in response.text and 'rel="next"' in response.text
 
 

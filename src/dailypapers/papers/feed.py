@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Literal
+from typing import Any, Literal
 
 from sqlalchemy import Select, func, select, tuple_
-from sqlalchemy.orm import Session, contains_eager, selectinload
+from sqlalchemy.orm import Session, selectinload
 
 from dailypapers.papers.models import DailyEntry, Paper
 from dailypapers.papers.periods import Period
@@ -17,13 +18,68 @@ FeedSort = Literal["upvotes", "publishedAt", "trending"]
 UPVOTES = Paper.imported_upvotes + Paper.vote_count
 
 
+# The columns a card or an API item shows; reading just these as plain rows (not ORM objects)
+# makes a page of 50 papers about four times cheaper to load.
+CARD_COLUMNS = (
+    Paper.arxiv_id, Paper.version, Paper.title, Paper.abstract, Paper.authors, Paper.categories,
+    Paper.published_date, Paper.comment, Paper.github_url, Paper.github_url_source,
+    Paper.github_stars, Paper.project_page, Paper.ai_summary, Paper.ai_keywords,
+    Paper.imported_upvotes, Paper.vote_count, Paper.imported_comments, Paper.comment_count,
+    Paper.withdrawn, DailyEntry.featured_date, DailyEntry.submitter_name,
+)  # fmt: skip
+
+
+@dataclass(slots=True)
+class PaperCard:
+    """A paper as a card or API item shows it (the same attribute names as `Paper`)."""
+
+    arxiv_id: str
+    version: int | None
+    title: str
+    abstract: str | None
+    authors: list[str]
+    categories: list[str]
+    published_date: date | None
+    comment: str | None
+    github_url: str | None
+    github_url_source: str | None
+    github_stars: int | None
+    project_page: str | None
+    ai_summary: str | None
+    ai_keywords: list[str] | None
+    imported_upvotes: int
+    vote_count: int
+    imported_comments: int
+    comment_count: int
+    withdrawn: bool
+
+    @property
+    def upvotes(self) -> int:
+        return self.imported_upvotes + self.vote_count
+
+    @property
+    def num_comments(self) -> int:
+        return self.imported_comments + self.comment_count
+
+
+@dataclass(slots=True)
+class EntryCard:
+    featured_date: date
+    submitter_name: str | None
+
+
 @dataclass(slots=True)
 class FeedItem:
     """A paper as it stands on the daily list."""
 
-    paper: Paper
-    entry: DailyEntry
+    paper: PaperCard
+    entry: EntryCard
     trending_score: float | None = None
+
+
+def _item(row: Any) -> FeedItem:
+    *paper, featured_date, submitter_name = row
+    return FeedItem(PaperCard(*paper), EntryCard(featured_date, submitter_name))
 
 
 @dataclass(slots=True)
@@ -41,8 +97,8 @@ def latest_featured_date(session: Session, on_or_before: date | None = None) -> 
     return session.scalar(query)
 
 
-def _entries() -> Select[tuple[DailyEntry]]:
-    return select(DailyEntry).join(DailyEntry.paper).options(contains_eager(DailyEntry.paper))
+def _entries() -> Select[Any]:
+    return select(*CARD_COLUMNS).join_from(DailyEntry, Paper, DailyEntry.paper_id == Paper.id)
 
 
 def period_page(
@@ -60,7 +116,7 @@ def period_page(
         where.append(DailyEntry.submitter_name == submitter)
     total = session.scalar(select(func.count()).select_from(DailyEntry).where(*where)) or 0
     if sort == "trending":
-        everything = _ranked_by_trending(session, session.scalars(_entries().where(*where)))
+        everything = _ranked_by_trending(session, session.execute(_entries().where(*where)))
         items = everything[offset : offset + limit]
     else:
         order = (
@@ -71,7 +127,7 @@ def period_page(
         query = (
             _entries().where(*where).order_by(*order, Paper.arxiv_id).offset(offset).limit(limit)
         )
-        items = [FeedItem(entry.paper, entry) for entry in session.scalars(query)]
+        items = [_item(row) for row in session.execute(query)]
     return FeedPage(
         items,
         total,
@@ -108,7 +164,7 @@ def latest_page(
         else (UPVOTES.desc(), DailyEntry.featured_date.desc())
     )
     query = _entries().where(*where).order_by(*order, Paper.arxiv_id).offset(offset).limit(limit)
-    return FeedPage([FeedItem(entry.paper, entry) for entry in session.scalars(query)], total)
+    return FeedPage([_item(row) for row in session.execute(query)], total)
 
 
 def trending_page(
@@ -128,24 +184,20 @@ def trending_page(
     where.append(DailyEntry.featured_date <= anchor)
     if submitter is not None:
         where.append(DailyEntry.submitter_name == submitter)
-    ranked = _ranked_by_trending(session, session.scalars(_entries().where(*where)), anchor)
+    ranked = _ranked_by_trending(session, session.execute(_entries().where(*where)), anchor)
     return FeedPage(ranked[offset : offset + limit], len(ranked))
 
 
-def _ranked_by_trending(session: Session, entries, anchor: date | None = None) -> list[FeedItem]:
-    entries = list(entries)
+def _ranked_by_trending(
+    session: Session, rows: Iterable[Any], anchor: date | None = None
+) -> list[FeedItem]:
+    items = [_item(row) for row in rows]
     if anchor is None:
         anchor = latest_featured_date(session) or date.today()
-    items = [
-        FeedItem(
-            entry.paper,
-            entry,
-            trending_score(
-                entry.paper.upvotes, entry.paper.github_stars, entry.featured_date, anchor
-            ),
+    for item in items:
+        item.trending_score = trending_score(
+            item.paper.upvotes, item.paper.github_stars, item.entry.featured_date, anchor
         )
-        for entry in entries
-    ]
     items.sort(key=lambda item: (-(item.trending_score or 0.0), item.paper.arxiv_id))
     return items
 

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from dailypapers.database import insert_many, utcnow
 from dailypapers.papers.models import DailyEntry, Paper
 from dailypapers.papers.records import PaperRecord
+from dailypapers.revisions import bump_revision
 
 BATCH_SIZE = 1_000
 
@@ -104,6 +105,8 @@ def store_batch(session: Session, batch: list[PaperRecord]) -> LoadCounts:
     for changes in _group_by_keys(updates):
         session.execute(update(Paper), changes)
 
+    if inserts or updates:
+        bump_revision(session)
     featured = [r for r in batch if r.featured_date is not None]
     if featured:
         already = set(
@@ -125,6 +128,8 @@ def store_batch(session: Session, batch: list[PaperRecord]) -> LoadCounts:
         ]
         if entries:
             insert_many(session.connection(), DailyEntry.__table__, entries)
+            if not (inserts or updates):
+                bump_revision(session)
             newly_featured = {entry["paper_id"] for entry in entries}
             updated_ids = {changes["id"] for changes in updates}
             # A paper that only gained its place on the list still counts as updated.

@@ -115,8 +115,8 @@ def trending(
         {
             "title": "Trending papers",
             "heading": "Trending",
-            "subheading": f"Most upvoted papers of the last {settings.trending_window_days} "
-            "featured days, newer ones first",
+            "subheading": f"Papers featured in the last {settings.trending_window_days} days, "
+            "ranked by upvotes that fade with age",
             "view": "trending",
             "page": result,
             "page_number": page,

@@ -11,7 +11,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from dailypapers.papers.feed import FeedItem
+from dailypapers.papers.feed import EntryCard, FeedItem, PaperCard
 from dailypapers.papers.models import DailyEntry, Paper
 
 
@@ -73,14 +73,14 @@ def _timestamp(day: date | None) -> str | None:
     return None if day is None else f"{day.isoformat()}T00:00:00.000Z"
 
 
-def _submitter(entry: DailyEntry | None) -> dict[str, Any] | None:
+def _submitter(entry: DailyEntry | EntryCard | None) -> dict[str, Any] | None:
     if entry is None or not entry.submitter_name:
         return None
     return {"name": entry.submitter_name, "fullname": entry.submitter_name, "type": "user",
             "avatarUrl": ""}  # fmt: skip
 
 
-def paper_json(paper: Paper, entry: DailyEntry | None) -> dict[str, Any]:
+def paper_json(paper: Paper | PaperCard, entry: DailyEntry | EntryCard | None) -> dict[str, Any]:
     featured = entry.featured_date if entry is not None else None
     return {
         "id": paper.arxiv_id,

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import datetime
 from pathlib import Path
 
+import anyio.to_thread
 from fastapi import FastAPI, Request
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
@@ -16,12 +18,15 @@ from dailypapers import __version__
 from dailypapers.database import make_engine, make_session_factory
 from dailypapers.papers import api as papers_api
 from dailypapers.papers import pages as papers_pages
+from dailypapers.revisions import read_revision
 from dailypapers.settings import Settings, get_settings
+from dailypapers.web.cache import ResponseCacheMiddleware
 from dailypapers.web.errors import install_error_handlers
 from dailypapers.web.responses import JSONBytesResponse
 from dailypapers.web.security import SecurityHeadersMiddleware
 from dailypapers.web.templating import make_templates
 
+THREADPOOL_SIZE = 4
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 
 
@@ -31,6 +36,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # Routes are short and CPU-bound; a few threads serve them faster than 40 threads
+        # taking turns on the interpreter lock.
+        anyio.to_thread.current_default_thread_limiter().total_tokens = THREADPOOL_SIZE
         yield
         engine.dispose()
 
@@ -48,7 +56,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.templates = make_templates()
     app.state.templates.env.globals.update(site_name=settings.site_name, version=__version__)
 
-    app.add_middleware(SecurityHeadersMiddleware)
+    def current_revision() -> int:
+        with engine.connect() as connection:
+            return read_revision(connection)
+
+    app.add_middleware(
+        ResponseCacheMiddleware,
+        revision=current_revision,
+        today=lambda: datetime.now(settings.zone).date(),
+    )
+    app.add_middleware(SecurityHeadersMiddleware)  # outermost: cached responses get it too
     install_error_handlers(app)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(papers_api.router)
