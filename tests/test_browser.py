@@ -378,3 +378,33 @@ def test_no_console_errors_or_csp_violations(
     assert violations == [], violations
     assert errors == [], errors
     assert failed == [], failed
+
+
+def test_search_from_the_header_and_open_a_result(
+    page: Page, live_server, expected: Expected, artifacts_dir: Path
+):
+    page.goto(live_server.url + "/")
+    box = page.locator("header input[name=q]")
+    box.fill("transformers learn multiplication reverse engineering")
+    box.press("Enter")
+    expect(page).to_have_url(re.compile(r"/papers\?q=transformers"))
+    first = page.locator("article.card").first
+    expect(first).to_have_attribute("data-arxiv-id", "2510.00184")
+    expect(first.locator("mark").first).to_be_visible()
+    page.screenshot(path=artifacts_dir / "search-desktop.png", full_page=True)
+    first.locator("h2 a").click()
+    expect(page).to_have_url(live_server.url + "/papers/2510.00184")
+    expect(page.locator("h1.paper-title")).to_contain_text(
+        collapse(expected.by_id["2510.00184"]["title"])
+    )
+
+
+def test_search_filters_narrow_the_results(page: Page, live_server, expected: Expected):
+    page.goto(live_server.url + "/papers?q=diffusion+image+generation")
+    everything = len(card_ids(page))
+    page.locator("form.search-filters input[name=code]").check()
+    page.locator("form.search-filters button[type=submit]").click()
+    expect(page).to_have_url(re.compile(r"code=true"))
+    coded = card_ids(page)
+    assert 0 < len(coded) <= everything
+    assert all(expected.by_id[arxiv_id]["github_url"] for arxiv_id in coded)

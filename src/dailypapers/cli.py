@@ -184,6 +184,42 @@ def _load_files(factory, settings: Settings, files: list[Path]) -> str | None:  
     return None
 
 
+@app.command()
+def search(
+    query: Annotated[str, typer.Argument(help="Words, a title, an author or an arXiv id.")],
+    limit: Annotated[int, typer.Option(min=1, max=120, help="How many results.")] = 10,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON (the API's shape).")] = False,
+) -> None:
+    """Search papers as the web does."""
+    import orjson
+
+    from dailypapers.search.api import search_result_json
+    from dailypapers.search.service import QueryTooLong, search_papers
+
+    settings = _settings()
+    engine, factory = _prepared_database(settings)
+    try:
+        with factory() as session:
+            results = search_papers(session, query, limit=limit)
+    except QueryTooLong as error:
+        fail(str(error).removeprefix("q: "))
+    finally:
+        engine.dispose()
+    if as_json:
+        sys.stdout.write(
+            orjson.dumps([search_result_json(hit) for hit in results.hits]).decode() + "\n"
+        )
+        return
+    table = Table("#", "arXiv id", "title", "featured", "upvotes", title=f"Results for {query!r}")
+    for rank, hit in enumerate(results.hits, start=1):
+        paper, entry = hit.item.paper, hit.item.entry
+        table.add_row(
+            str(rank), paper.arxiv_id, paper.title,
+            entry.featured_date.isoformat() if entry else "", str(paper.upvotes),
+        )  # fmt: skip
+    Console().print(table if results.hits else "No papers match.")
+
+
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """Apply the database migrations (safe to run again)."""

@@ -77,9 +77,33 @@ class FeedItem:
     trending_score: float | None = None
 
 
+@dataclass(slots=True)
+class PaperItem:
+    """Any paper, featured (with its entry) or not."""
+
+    paper: PaperCard
+    entry: EntryCard | None
+
+
 def _item(row: Any) -> FeedItem:
     *paper, featured_date, submitter_name = row
     return FeedItem(PaperCard(*paper), EntryCard(featured_date, submitter_name))
+
+
+def paper_items(session: Session, paper_ids: list[int]) -> dict[int, PaperItem]:
+    """Cards for the given papers (featured or not), by paper id."""
+    if not paper_ids:
+        return {}
+    query = (
+        select(Paper.id, *CARD_COLUMNS)
+        .join_from(Paper, DailyEntry, DailyEntry.paper_id == Paper.id, isouter=True)
+        .where(Paper.id.in_(paper_ids))
+    )
+    items = {}
+    for paper_id, *paper, featured_date, submitter_name in session.execute(query):
+        entry = EntryCard(featured_date, submitter_name) if featured_date else None
+        items[paper_id] = PaperItem(PaperCard(*paper), entry)
+    return items
 
 
 @dataclass(slots=True)

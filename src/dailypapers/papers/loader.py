@@ -13,8 +13,9 @@ from dailypapers.database import insert_many, utcnow
 from dailypapers.papers.models import DailyEntry, Paper
 from dailypapers.papers.records import PaperRecord
 from dailypapers.revisions import bump_revision
+from dailypapers.search.keyword import index_new_papers
 
-BATCH_SIZE = 1_000
+BATCH_SIZE = 5_000
 
 # Metadata that the newest version of a paper describes: an incoming value replaces the stored
 # one unless it is missing (None or empty), so merging sources never erases what one knew.
@@ -68,7 +69,10 @@ def _batches(records: Iterable[PaperRecord], size: int) -> Iterator[list[PaperRe
 
 
 def store_batch(session: Session, batch: list[PaperRecord]) -> LoadCounts:
-    """Insert new papers, update changed ones and add missing daily entries; all in `session`."""
+    """Insert new papers, update changed ones and add missing daily entries; all in `session`.
+
+    Every new paper on the site is created here, so that it is keyword-searchable at once.
+    """
     counts = LoadCounts()
     ids = [record.arxiv_id for record in batch]
     existing = {
@@ -101,6 +105,7 @@ def store_batch(session: Session, batch: list[PaperRecord]) -> LoadCounts:
             )
         )
         paper_ids.update({arxiv_id: paper_id for arxiv_id, paper_id in created})
+        index_new_papers(session, [paper_ids[paper["arxiv_id"]] for paper in inserts])
         counts.new += len(inserts)
     for changes in _group_by_keys(updates):
         session.execute(update(Paper), changes)

@@ -19,6 +19,8 @@ from dailypapers.database import make_engine, make_session_factory
 from dailypapers.papers import api as papers_api
 from dailypapers.papers import pages as papers_pages
 from dailypapers.revisions import read_revision
+from dailypapers.search import api as search_api
+from dailypapers.search import pages as search_pages
 from dailypapers.settings import Settings, get_settings
 from dailypapers.web.cache import ResponseCacheMiddleware
 from dailypapers.web.errors import install_error_handlers
@@ -68,7 +70,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(SecurityHeadersMiddleware)  # outermost: cached responses get it too
     install_error_handlers(app)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.include_router(search_api.router)  # before papers_api: /api/papers/{id} would take it
     app.include_router(papers_api.router)
+    app.include_router(search_pages.router)
     app.include_router(papers_pages.router)
 
     @app.get("/healthz", tags=["operations"], summary="Liveness and database reachability")

@@ -6,7 +6,9 @@ from datetime import date
 from pathlib import Path
 
 from fastapi.templating import Jinja2Templates
+from markupsafe import Markup
 
+from dailypapers.search.highlight import highlight
 from dailypapers.web.latex import render_latex
 
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
@@ -44,11 +46,20 @@ def thousands(value: int | None) -> str:
     return f"{value / 1000:.1f}k" if value >= 1000 else str(value)
 
 
+def highlight_terms(text: str | None, terms: tuple[str, ...] = ()) -> Markup:
+    """Title or abstract HTML, with the search query's words marked when there is a query."""
+    return highlight(text, tuple(terms)) if terms else render_latex(text)
+
+
 def make_templates() -> Jinja2Templates:
     templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
     env = templates.env
     env.filters.update(
-        latex=render_latex, authors_short=authors_short, long_date=long_date, thousands=thousands
+        latex=render_latex,
+        highlight=highlight_terms,
+        authors_short=authors_short,
+        long_date=long_date,
+        thousands=thousands,
     )
     env.globals.update(split_abstract=split_abstract)
     env.trim_blocks = True

@@ -1,0 +1,1 @@
+"""Search: keyword (full-text) and dense (embedding) retrieval, fused."""

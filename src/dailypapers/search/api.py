@@ -1,0 +1,72 @@
+"""`GET /api/papers/search`: Hugging Face's paper search endpoint, answered by our search."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import APIRouter, HTTPException, Query
+from pydantic import BaseModel
+from starlette.responses import Response
+
+from dailypapers.papers.schemas import ErrorPublic, PaperPublic, paper_json
+from dailypapers.search.keyword import InvalidFilter, SearchFilters
+from dailypapers.search.service import (
+    MAX_LIMIT,
+    MAX_QUERY_CHARS,
+    QueryTooLong,
+    SearchHit,
+    search_papers,
+)
+from dailypapers.web.deps import SessionDep
+from dailypapers.web.responses import JSONBytesResponse
+
+router = APIRouter(prefix="/api", tags=["search"])
+
+
+class SearchResultPublic(BaseModel):
+    paper: PaperPublic
+    title: str
+    summary: str | None
+    publishedAt: str | None
+    numComments: int
+    isAuthorParticipating: bool = False
+
+
+@router.get(
+    "/papers/search",
+    response_model=list[SearchResultPublic],
+    responses={code: {"model": ErrorPublic} for code in (400, 422)},
+    summary="Search papers by words, title, author or arXiv id",
+)
+def search(
+    session: SessionDep,
+    q: Annotated[str, Query(description=f"The query, at most {MAX_QUERY_CHARS} characters.")],
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 20,
+    published_from: Annotated[date | None, Query(alias="from")] = None,
+    published_to: Annotated[date | None, Query(alias="to")] = None,
+    category: Annotated[str | None, Query(max_length=40)] = None,
+    has_code: Annotated[bool, Query(alias="hasCode")] = False,
+    featured: Annotated[bool, Query()] = False,
+) -> Response:
+    try:
+        filters = SearchFilters(published_from, published_to, category, has_code, featured)
+        results = search_papers(session, q, limit=limit, filters=filters)
+    except QueryTooLong as error:
+        raise HTTPException(422, str(error)) from None
+    except InvalidFilter as error:
+        raise HTTPException(400, str(error)) from None
+    return JSONBytesResponse([search_result_json(hit) for hit in results.hits])
+
+
+def search_result_json(hit: SearchHit) -> dict[str, Any]:
+    paper, entry = hit.item.paper, hit.item.entry
+    published = paper.published_date
+    return {
+        "paper": paper_json(paper, entry),
+        "title": paper.title,
+        "summary": paper.abstract,
+        "publishedAt": f"{published.isoformat()}T00:00:00.000Z" if published else None,
+        "numComments": paper.num_comments,
+        "isAuthorParticipating": False,
+    }

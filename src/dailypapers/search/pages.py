@@ -1,0 +1,73 @@
+"""The search page: `/papers?q=` with highlighted matches and filters."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse
+from starlette.responses import Response
+
+from dailypapers.search.keyword import InvalidFilter, SearchFilters
+from dailypapers.search.service import QueryTooLong, SearchResults, search_papers
+from dailypapers.web.deps import SessionDep
+
+router = APIRouter(include_in_schema=False)
+RESULTS_PER_PAGE = 30
+
+
+@router.get("/papers", response_class=HTMLResponse)
+def search_page(
+    request: Request,
+    session: SessionDep,
+    q: Annotated[str, Query(max_length=10_000)] = "",
+    published_from: Annotated[str, Query(alias="from", max_length=40)] = "",
+    published_to: Annotated[str, Query(alias="to", max_length=40)] = "",
+    category: Annotated[str, Query(max_length=40)] = "",
+    code: Annotated[bool, Query()] = False,
+    featured: Annotated[bool, Query()] = False,
+) -> Response:
+    problem = None
+    results = SearchResults(q, ())
+    status = 200
+    try:
+        filters = SearchFilters(
+            _form_date("from", published_from),
+            _form_date("to", published_to),
+            category or None,
+            code,
+            featured,
+        )
+        results = search_papers(session, q, limit=RESULTS_PER_PAGE, filters=filters)
+    except (QueryTooLong, InvalidFilter) as error:
+        problem, status = str(error).split(": ", 1)[-1], 422
+    return request.app.state.templates.TemplateResponse(
+        request,
+        "search.html",
+        {
+            "title": f"Search: {results.query}" if results.query else "Search",
+            "view": "search",
+            "query": q if problem else results.query,
+            "results": results,
+            "problem": problem,
+            "filters": {
+                "from": published_from,
+                "to": published_to,
+                "category": category,
+                "code": code,
+                "featured": featured,
+            },
+        },
+        status_code=status,
+    )
+
+
+def _form_date(name: str, value: str) -> date | None:
+    """A date field of the search form: empty means no bound."""
+    if not value.strip():
+        return None
+    try:
+        return date.fromisoformat(value.strip())
+    except ValueError:
+        raise InvalidFilter(f"{name}: {value[:40]!r} is not a date (YYYY-MM-DD)") from None
