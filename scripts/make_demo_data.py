@@ -1,6 +1,6 @@
 """Write the bundled demo extract: the last year of featured HF Daily Papers that have abstracts.
 
-    .venv/bin/python scripts/make_demo_data.py ../shared/data/hf_daily_papers.jsonl.gz
+.venv/bin/python scripts/make_demo_data.py ../shared/data/hf_daily_papers.jsonl.gz
 """
 
 from __future__ import annotations

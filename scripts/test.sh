@@ -11,5 +11,5 @@ if [ ! -x /usr/bin/chromium ]; then
 fi
 source scripts/_venv.sh
 ensure_venv ".[test]"
-.venv/bin/ruff check src tests bench
+.venv/bin/ruff check src tests bench scripts
 exec .venv/bin/pytest "$@"

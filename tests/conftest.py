@@ -34,6 +34,7 @@ def make_settings(data_dir: Path, **overrides: Any) -> Settings:
         "database_url": f"sqlite:///{data_dir / 'dailypapers.db'}",
         "secret_key": "test-secret-key-not-for-production",
         "load_demo_data": False,
+        "embed_in_background": False,
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]
@@ -88,9 +89,8 @@ class LiveServer:
     def __init__(self, settings: Settings) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        config = uvicorn.Config(
-            create_app(settings), host="127.0.0.1", port=self.port, log_level="warning"
-        )
+        self.app = create_app(settings)
+        config = uvicorn.Config(self.app, host="127.0.0.1", port=self.port, log_level="warning")
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)
 

@@ -185,6 +185,46 @@ def _load_files(factory, settings: Settings, files: list[Path]) -> str | None:  
 
 
 @app.command()
+def index() -> None:
+    """Bring the search index up to date: embed papers that are new or whose text changed.
+
+    Safe to stop at any time; the next run continues where this one stopped.
+    """
+    from rich.progress import MofNCompleteColumn
+
+    from dailypapers.search.embedder import Embedder
+    from dailypapers.search.indexing import count_pending, index_papers
+
+    settings = _settings()
+    engine, factory = _prepared_database(settings)
+    embedder = Embedder.load(threads=2)
+    with factory() as session:
+        pending = count_pending(session, embedder.model_name)
+    progress = Progress(
+        TextColumn("embedding"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[rate]:,.1f} papers/s"),
+        TimeRemainingColumn(),
+        console=console,
+    )
+    with progress:
+        task = progress.add_task("embedding", total=pending, rate=0.0)
+        counts = index_papers(
+            factory,
+            embedder,
+            on_batch=lambda c: progress.update(
+                task, completed=c.embedded + c.unchanged, rate=c.papers_per_second
+            ),
+        )
+    engine.dispose()
+    console.print(
+        f"Embedded {counts.embedded:,} papers ({counts.unchanged:,} unchanged) in "
+        f"{counts.seconds:.1f} s ({counts.papers_per_second:,.1f} papers/s)."
+    )
+
+
+@app.command()
 def search(
     query: Annotated[str, typer.Argument(help="Words, a title, an author or an arXiv id.")],
     limit: Annotated[int, typer.Option(min=1, max=120, help="How many results.")] = 10,
@@ -194,13 +234,18 @@ def search(
     import orjson
 
     from dailypapers.search.api import search_result_json
+    from dailypapers.search.engine import SearchEngine
     from dailypapers.search.service import QueryTooLong, search_papers
 
     settings = _settings()
     engine, factory = _prepared_database(settings)
+    search_engine = None
+    if settings.dense_search:
+        search_engine = SearchEngine(factory, budget_seconds=5.0)
+        search_engine.refresh()
     try:
         with factory() as session:
-            results = search_papers(session, query, limit=limit)
+            results = search_papers(session, query, limit=limit, engine=search_engine)
     except QueryTooLong as error:
         fail(str(error).removeprefix("q: "))
     finally:

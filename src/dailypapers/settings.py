@@ -48,6 +48,14 @@ class Settings(BaseSettings):
     trending_window_days: int = Field(
         14, ge=1, le=365, description="How many days of featured papers trending considers."
     )
+    dense_search: bool = Field(
+        True, description="Rank search results by meaning too (embeddings), not only by words."
+    )
+    embed_in_background: bool = Field(
+        True,
+        description="Let the web app embed new papers itself (one process per machine does); "
+        "turn off when a worker or `dailypapers index` does it.",
+    )
     log_level: str = Field("info", description="Log level: debug, info, warning or error.")
 
     @field_validator("timezone")

@@ -22,10 +22,12 @@ from dailypapers.papers.periods import (
     week_period,
 )
 from dailypapers.papers.trending import AGE_OFFSET_DAYS, GRAVITY, STARS_WEIGHT
-from dailypapers.web.deps import SessionDep, SettingsDep
+from dailypapers.search.service import similar_papers
+from dailypapers.web.deps import SearchEngineDep, SessionDep, SettingsDep
 
 router = APIRouter(include_in_schema=False)
 
+SIMILAR_PAPERS = 5
 PageSort = Literal["upvotes", "trending", "newest"]
 SORT_FOR_FEED: dict[str, feed.FeedSort] = {
     "upvotes": "upvotes", "trending": "trending", "newest": "publishedAt",
@@ -142,7 +144,9 @@ def about_trending(request: Request, settings: SettingsDep) -> Response:
 
 
 @router.get("/papers/{arxiv_id:path}", response_class=HTMLResponse)
-def paper_page(arxiv_id: str, request: Request, session: SessionDep) -> Response:
+def paper_page(
+    arxiv_id: str, request: Request, session: SessionDep, engine: SearchEngineDep
+) -> Response:
     try:
         parsed = parse_arxiv_id(arxiv_id)
     except InvalidArxivId as error:
@@ -155,8 +159,11 @@ def paper_page(arxiv_id: str, request: Request, session: SessionDep) -> Response
             request, "paper_missing.html", {"title": "Paper not found", "arxiv_id": parsed.id},
             status_code=404,
         )  # fmt: skip
+    similar = similar_papers(session, engine, paper.id, limit=SIMILAR_PAPERS)
     return _render(
-        request, "paper.html", {"title": paper.title, "paper": paper, "entry": paper.daily_entry}
+        request,
+        "paper.html",
+        {"title": paper.title, "paper": paper, "entry": paper.daily_entry, "similar": similar},
     )
 
 

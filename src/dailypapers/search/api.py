@@ -7,8 +7,11 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query
 from pydantic import BaseModel
+from sqlalchemy import select
 from starlette.responses import Response
 
+from dailypapers.papers.arxiv_ids import InvalidArxivId, parse_arxiv_id
+from dailypapers.papers.models import Paper
 from dailypapers.papers.schemas import ErrorPublic, PaperPublic, paper_json
 from dailypapers.search.keyword import InvalidFilter, SearchFilters
 from dailypapers.search.service import (
@@ -17,8 +20,9 @@ from dailypapers.search.service import (
     QueryTooLong,
     SearchHit,
     search_papers,
+    similar_papers,
 )
-from dailypapers.web.deps import SessionDep
+from dailypapers.web.deps import SearchEngineDep, SessionDep
 from dailypapers.web.responses import JSONBytesResponse
 
 router = APIRouter(prefix="/api", tags=["search"])
@@ -41,6 +45,7 @@ class SearchResultPublic(BaseModel):
 )
 def search(
     session: SessionDep,
+    engine: SearchEngineDep,
     q: Annotated[str, Query(description=f"The query, at most {MAX_QUERY_CHARS} characters.")],
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 20,
     published_from: Annotated[date | None, Query(alias="from")] = None,
@@ -51,7 +56,7 @@ def search(
 ) -> Response:
     try:
         filters = SearchFilters(published_from, published_to, category, has_code, featured)
-        results = search_papers(session, q, limit=limit, filters=filters)
+        results = search_papers(session, q, limit=limit, filters=filters, engine=engine)
     except QueryTooLong as error:
         raise HTTPException(422, str(error)) from None
     except InvalidFilter as error:
@@ -70,3 +75,26 @@ def search_result_json(hit: SearchHit) -> dict[str, Any]:
         "numComments": paper.num_comments,
         "isAuthorParticipating": False,
     }
+
+
+@router.get(
+    "/papers/{arxiv_id:path}/similar",
+    response_model=list[SearchResultPublic],
+    responses={code: {"model": ErrorPublic} for code in (400, 404, 422)},
+    summary="Papers nearest in meaning to one paper",
+)
+def similar(
+    arxiv_id: str,
+    session: SessionDep,
+    engine: SearchEngineDep,
+    limit: Annotated[int, Query(ge=1, le=50)] = 5,
+) -> Response:
+    try:
+        parsed = parse_arxiv_id(arxiv_id)
+    except InvalidArxivId as error:
+        raise HTTPException(400, f"arxiv_id: {error}") from None
+    paper_id = session.scalar(select(Paper.id).where(Paper.arxiv_id == parsed.id))
+    if paper_id is None:
+        raise HTTPException(404, f"paper {parsed.id} is not on this site")
+    hits = similar_papers(session, engine, paper_id, limit=limit)
+    return JSONBytesResponse([search_result_json(hit) for hit in hits])

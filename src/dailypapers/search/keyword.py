@@ -92,6 +92,20 @@ def index_new_papers(session: Session, paper_ids: list[int]) -> None:
     )
 
 
+def filter_paper_ids(session: Session, paper_ids: list[int], filters: SearchFilters) -> set[int]:
+    """Those of `paper_ids` that pass the filters."""
+    conditions, params = filters.sql()
+    if not paper_ids or not conditions:
+        return set(paper_ids)
+    rows = session.execute(
+        text(f"SELECT papers.id FROM papers WHERE papers.id IN :ids{conditions}").bindparams(
+            bindparam("ids", expanding=True)
+        ),
+        {"ids": paper_ids, **params},
+    )
+    return {paper_id for (paper_id,) in rows}
+
+
 def query_terms(query: str) -> list[str]:
     """The distinct words of a query, lower-cased, in order, at most MAX_QUERY_TERMS.
 

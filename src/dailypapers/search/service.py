@@ -1,9 +1,11 @@
-"""Searching papers: exact arXiv ids and titles pinned first, then ranked keyword matches."""
+"""Searching papers: exact arXiv ids and titles pinned first, then keyword and dense rankings
+fused (keyword alone while the dense index is not ready or the query embedding is too slow)."""
 
 from __future__ import annotations
 
 import unicodedata
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -11,7 +13,16 @@ from sqlalchemy.orm import Session
 from dailypapers.papers.arxiv_ids import InvalidArxivId, parse_arxiv_id
 from dailypapers.papers.feed import PaperItem, paper_items
 from dailypapers.papers.models import Paper
-from dailypapers.search.keyword import SearchFilters, keyword_search, query_terms
+from dailypapers.search.fusion import CANDIDATES, fuse
+from dailypapers.search.keyword import (
+    SearchFilters,
+    filter_paper_ids,
+    keyword_search,
+    query_terms,
+)
+
+if TYPE_CHECKING:
+    from dailypapers.search.engine import SearchEngine
 
 MAX_QUERY_CHARS = 250
 MAX_LIMIT = 120
@@ -34,6 +45,7 @@ class SearchResults:
     query: str
     terms: tuple[str, ...]
     hits: list[SearchHit] = field(default_factory=list)
+    mode: str = "keyword"  # or "hybrid"
 
 
 def clean_query(query: str) -> str:
@@ -50,6 +62,7 @@ def search_papers(
     *,
     limit: int = 20,
     filters: SearchFilters | None = None,
+    engine: SearchEngine | None = None,
 ) -> SearchResults:
     filters = filters or SearchFilters()
     text = clean_query(query)
@@ -58,10 +71,20 @@ def search_papers(
     if not text:
         return results
     pinned = _exact_matches(session, text)
+    keyword = [
+        paper_id
+        for paper_id, _ in keyword_search(
+            session, list(terms), limit=max(limit, CANDIDATES), filters=filters
+        )
+    ]
+    dense = _dense_ranking(session, text, filters, engine)
+    if dense is None:
+        fused = [(paper_id, 1.0 / (rank + 1)) for rank, paper_id in enumerate(keyword)]
+    else:
+        fused = fuse(keyword, dense)
+        results.mode = "hybrid"
     ranked = [(paper_id, float("inf")) for paper_id in pinned]
-    for paper_id, score in keyword_search(session, list(terms), limit=limit, filters=filters):
-        if paper_id not in pinned:
-            ranked.append((paper_id, score))
+    ranked += [(paper_id, score) for paper_id, score in fused if paper_id not in pinned]
     ranked = ranked[:limit]
     items = paper_items(session, [paper_id for paper_id, _ in ranked])
     results.hits = [
@@ -70,6 +93,24 @@ def search_papers(
         if paper_id in items
     ]
     return results
+
+
+def _dense_ranking(
+    session: Session, text: str, filters: SearchFilters, engine: SearchEngine | None
+) -> list[int] | None:
+    """Paper ids nearest to the query's meaning, or None when dense search is unavailable."""
+    if engine is None or not engine.dense_ready:
+        return None
+    vector = engine.embed_query(text)
+    if vector is None:
+        return None
+    filtered = filters != SearchFilters()
+    hits = engine.dense.search(vector, CANDIDATES * (5 if filtered else 1))
+    ids = [paper_id for paper_id, _ in hits]
+    if filtered:
+        allowed = filter_paper_ids(session, ids, filters)
+        ids = [paper_id for paper_id in ids if paper_id in allowed]
+    return ids[:CANDIDATES]
 
 
 def _exact_matches(session: Session, text: str) -> list[int]:
@@ -91,3 +132,14 @@ def _exact_matches(session: Session, text: str) -> list[int]:
             if paper_id not in found
         ]
     return found
+
+
+def similar_papers(
+    session: Session, engine: SearchEngine | None, paper_id: int, *, limit: int = 5
+) -> list[SearchHit]:
+    """The papers nearest in meaning to one paper (none until its vector exists)."""
+    if engine is None:
+        return []
+    hits = engine.dense.similar(paper_id, limit)
+    items = paper_items(session, [hit_id for hit_id, _ in hits])
+    return [SearchHit(items[hit_id], score) for hit_id, score in hits if hit_id in items]

@@ -21,6 +21,7 @@ from dailypapers.papers import pages as papers_pages
 from dailypapers.revisions import read_revision
 from dailypapers.search import api as search_api
 from dailypapers.search import pages as search_pages
+from dailypapers.search.engine import SearchEngine
 from dailypapers.settings import Settings, get_settings
 from dailypapers.web.cache import ResponseCacheMiddleware
 from dailypapers.web.errors import install_error_handlers
@@ -41,7 +42,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # Routes are short and CPU-bound; a few threads serve them faster than 40 threads
         # taking turns on the interpreter lock.
         anyio.to_thread.current_default_thread_limiter().total_tokens = THREADPOOL_SIZE
+        search_engine = None
+        if settings.dense_search:
+            search_engine = SearchEngine(
+                app.state.session_factory,
+                embed_in_background=settings.embed_in_background,
+                lock_path=settings.data_dir / "embedding.lock",
+            )
+            search_engine.start()
+        app.state.search_engine = search_engine
         yield
+        if search_engine is not None:
+            search_engine.stop()
         engine.dispose()
 
     app = FastAPI(
@@ -55,12 +67,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.engine = engine
     app.state.session_factory = make_session_factory(engine)
+    app.state.search_engine = None  # set at start-up (see lifespan)
     app.state.templates = make_templates()
     app.state.templates.env.globals.update(site_name=settings.site_name, version=__version__)
 
-    def current_revision() -> int:
+    def current_revision() -> tuple[int, int]:
+        """What cached responses depend on: the data, and how many papers dense search knows
+        in this process (search results change as the background indexing goes on)."""
         with engine.connect() as connection:
-            return read_revision(connection)
+            revision = read_revision(connection)
+        search_engine = app.state.search_engine
+        return revision, len(search_engine.dense) if search_engine is not None else 0
 
     app.add_middleware(
         ResponseCacheMiddleware,

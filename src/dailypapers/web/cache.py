@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from datetime import date
 from typing import Any
 
@@ -28,7 +28,7 @@ class ResponseCacheMiddleware:
     def __init__(
         self,
         app: ASGIApp,
-        revision: Callable[[], int],
+        revision: Callable[[], Hashable],
         today: Callable[[], date],
         max_entries: int = MAX_ENTRIES,
     ) -> None:

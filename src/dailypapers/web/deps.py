@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
+from dailypapers.search.engine import SearchEngine
 from dailypapers.settings import Settings
 
 
@@ -20,5 +21,10 @@ def get_session(request: Request) -> Iterator[Session]:
         yield session
 
 
+def get_search_engine(request: Request) -> SearchEngine | None:
+    return request.app.state.search_engine
+
+
 SettingsDep = Annotated[Settings, Depends(get_settings)]
+SearchEngineDep = Annotated[SearchEngine | None, Depends(get_search_engine)]
 SessionDep = Annotated[Session, Depends(get_session)]

@@ -1,0 +1,162 @@
+"""Dense and hybrid search with the bundled model, on real papers: indexing, fusion, similar."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import httpx
+import numpy as np
+import pytest
+from sqlalchemy import func, select, update
+
+from dailypapers.papers.importing import load_file
+from dailypapers.papers.models import Paper
+from dailypapers.search.embedder import Embedder
+from dailypapers.search.engine import SearchEngine
+from dailypapers.search.fusion import fuse
+from dailypapers.search.indexing import count_pending, index_papers
+from dailypapers.search.models import PaperEmbedding
+from dailypapers.search.service import search_papers
+from dailypapers.search.vectors import DenseIndex
+
+from .conftest import LiveServer, make_settings, prepare_database
+
+KNOWN = ("2510.00184", "2408.07547")  # the multiplication paper and PeriodWave
+
+
+@pytest.fixture(scope="module")
+def embedder() -> Embedder:
+    return Embedder.load(threads=2)
+
+
+@pytest.fixture(scope="module")
+def small_site(tmp_path_factory, hf_rows: list[dict[str, Any]], embedder: Embedder):
+    """120 real papers with abstracts, embedded."""
+    folder = tmp_path_factory.mktemp("dense")
+    settings = make_settings(folder)
+    engine, factory = prepare_database(settings)
+    rows = [r for r in hf_rows if r["abstract"] and r["arxiv_id"] in KNOWN]
+    rows += [r for r in hf_rows if r["abstract"] and r["arxiv_id"] not in KNOWN][-118:]
+    source = folder / "papers.jsonl"
+    source.write_text("".join(json.dumps(row) + "\n" for row in rows))
+    load_file(factory, source, settings.zone)
+    counts = index_papers(factory, embedder)
+    assert counts.embedded == len(rows)
+    yield settings, factory, rows
+    engine.dispose()
+
+
+def test_embedder_gives_unit_vectors_that_mean_something(embedder: Embedder) -> None:
+    vectors = embedder.embed(
+        ["diffusion models for image synthesis", "denoising diffusion generates images",
+         "tax law in medieval Venice"]
+    )  # fmt: skip
+    assert vectors.shape == (3, 384) and vectors.dtype == np.float32
+    assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-4)
+    assert vectors[0] @ vectors[1] > vectors[0] @ vectors[2] + 0.2
+    # int8 activations are scaled per batch, so a text alone comes out very close, not equal
+    assert embedder.embed(["diffusion models for image synthesis"])[0] @ vectors[0] > 0.98
+
+
+def test_indexing_is_incremental_by_content_hash(small_site, embedder: Embedder) -> None:
+    settings, factory, rows = small_site
+    assert index_papers(factory, embedder).embedded == 0  # nothing new
+    with factory() as session, session.begin():
+        # a changed title is re-embedded; a change elsewhere (upvotes) is not
+        session.execute(update(Paper).where(Paper.arxiv_id == KNOWN[0]).values(title="Renamed"))
+        session.execute(update(Paper).where(Paper.arxiv_id == KNOWN[1]).values(github_stars=7))
+    with factory() as session:
+        assert count_pending(session, embedder.model_name) == 2
+    counts = index_papers(factory, embedder)
+    assert (counts.embedded, counts.unchanged) == (1, 1)
+    with factory() as session:
+        assert count_pending(session, embedder.model_name) == 0
+        total = session.scalar(select(func.count()).select_from(PaperEmbedding))
+    assert total == len(rows)
+    with factory() as session, session.begin():
+        title = next(r["title"] for r in rows if r["arxiv_id"] == KNOWN[0])
+        session.execute(update(Paper).where(Paper.arxiv_id == KNOWN[0]).values(title=title))
+    assert index_papers(factory, embedder).embedded == 1
+
+
+def test_an_interrupted_index_run_resumes(tmp_path: Path, hf_rows, embedder: Embedder) -> None:
+    settings = make_settings(tmp_path)
+    engine, factory = prepare_database(settings)
+    rows = [r for r in hf_rows if r["abstract"]][:40]
+    source = tmp_path / "p.jsonl"
+    source.write_text("".join(json.dumps(row) + "\n" for row in rows))
+    load_file(factory, source, settings.zone)
+    batches = []
+    first = index_papers(
+        factory, embedder, batch_size=16, on_batch=batches.append, should_stop=lambda: bool(batches)
+    )
+    assert first.embedded == 16
+    second = index_papers(factory, embedder, batch_size=16)
+    assert second.embedded == 24
+    with factory() as session:
+        assert session.scalar(select(func.count()).select_from(PaperEmbedding)) == 40
+    engine.dispose()
+
+
+def test_dense_index_refresh_and_similar(small_site, embedder: Embedder) -> None:
+    _, factory, rows = small_site
+    index = DenseIndex(embedder.model_name)
+    with factory() as session:
+        assert index.refresh(session) == len(rows)
+        assert index.refresh(session) == 0
+        paper_id = session.scalar(select(Paper.id).where(Paper.arxiv_id == KNOWN[0]))
+    similar = index.similar(paper_id, 5)
+    assert len(similar) == 5 and paper_id not in [hit for hit, _ in similar]
+    scores = [score for _, score in similar]
+    assert scores == sorted(scores, reverse=True)
+
+
+def test_hybrid_finds_papers_by_meaning(small_site) -> None:
+    _, factory, _ = small_site
+    engine = SearchEngine(factory, budget_seconds=5.0)
+    engine.refresh()
+    with factory() as session:
+        # no word of the query is in the PeriodWave title; its meaning is
+        results = search_papers(session, "periodic inductive bias for waveform generation",
+                                limit=3, engine=engine)  # fmt: skip
+        assert results.mode == "hybrid"
+        assert KNOWN[1] in [hit.item.paper.arxiv_id for hit in results.hits]
+        multiplication = search_papers(
+            session, "why transformers fail at multiplication", limit=1, engine=engine
+        )
+        assert multiplication.hits[0].item.paper.arxiv_id == KNOWN[0]
+    engine.stop()
+
+
+def test_slow_query_embedding_falls_back_to_keyword(small_site) -> None:
+    _, factory, _ = small_site
+    engine = SearchEngine(factory, budget_seconds=0.0)
+    engine.refresh()
+    with factory() as session:
+        results = search_papers(session, "transformers multiplication", limit=3, engine=engine)
+    assert results.mode == "keyword" and results.hits
+    engine.stop()
+
+
+def test_rrf_fusion_rewards_agreement() -> None:
+    fused = [paper_id for paper_id, _ in fuse([1, 2, 3], [3, 4, 1])]
+    assert fused[:2] == [1, 3]
+    assert set(fused) == {1, 2, 3, 4}
+
+
+def test_api_and_pages_use_dense_search(small_site) -> None:
+    settings, factory, rows = small_site
+    with LiveServer(settings) as server, httpx.Client(base_url=server.url) as http:
+        engine = server.app.state.search_engine
+        engine.refresh()
+        found = http.get("/api/papers/search", params={"q": "multi-digit arithmetic"}).json()
+        assert KNOWN[0] in [item["paper"]["id"] for item in found[:5]]
+        similar = http.get(f"/api/papers/{KNOWN[0]}/similar").json()
+        assert len(similar) == 5 and KNOWN[0] not in [i["paper"]["id"] for i in similar]
+        assert http.get("/api/papers/2501.99999/similar").status_code == 404
+        assert http.get("/api/papers/nonsense/similar").status_code == 400
+        page = http.get(f"/papers/{KNOWN[0]}").text
+        assert "Similar papers" in page
+        assert similar[0]["paper"]["id"] in page
