@@ -61,7 +61,10 @@ def search(
         raise HTTPException(422, str(error)) from None
     except InvalidFilter as error:
         raise HTTPException(400, str(error)) from None
-    return JSONBytesResponse([search_result_json(hit) for hit in results.hits])
+    return JSONBytesResponse(
+        [search_result_json(hit) for hit in results.hits],
+        headers={"X-Search-Mode": results.mode},  # hybrid, or keyword while dense is unavailable
+    )
 
 
 def search_result_json(hit: SearchHit) -> dict[str, Any]:
