@@ -12,4 +12,5 @@ fi
 source scripts/_venv.sh
 ensure_venv ".[test]"
 .venv/bin/ruff check src tests bench scripts
+.venv/bin/mypy src
 exec .venv/bin/pytest "$@"

@@ -13,6 +13,7 @@ from rich.progress import (
     BarColumn,
     DownloadColumn,
     Progress,
+    TaskID,
     TextColumn,
     TimeRemainingColumn,
     TransferSpeedColumn,
@@ -138,12 +139,11 @@ def _load_files(factory, settings: Settings, files: list[Path]) -> str | None:  
                 console.print(f"[red]{path}[/red]: {reason}", highlight=False)
                 continue
             task = progress.add_task(path.name, total=path.stat().st_size)
-            result = load_file(
-                factory,
-                path,
-                settings.zone,
-                on_progress=lambda position, task=task: progress.update(task, completed=position),
-            )
+
+            def advance(position: int, task: TaskID = task) -> None:
+                progress.update(task, completed=position)
+
+            result = load_file(factory, path, settings.zone, on_progress=advance)
             progress.remove_task(task)
             counts = result.counts
             totals.add(counts)

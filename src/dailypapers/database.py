@@ -24,6 +24,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.sql import FromClause
 from sqlalchemy.types import TypeDecorator
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
@@ -106,7 +107,7 @@ def _configure_sqlite_connection(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def insert_many(connection: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
+def insert_many(connection: Connection, table: FromClause, rows: list[dict[str, Any]]) -> None:
     """INSERT rows through the driver's executemany.
 
     Values still go through each column type's bind processor, but SQLAlchemy's per-row
@@ -120,6 +121,7 @@ def insert_many(connection: Connection, table: Table, rows: list[dict[str, Any]]
         table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in names
     ]
     quote = dialect.identifier_preparer.quote
+    assert isinstance(table, Table), "insert_many writes to a table"
     placeholder = "?" if dialect.paramstyle == "qmark" else "%s"
     sql = (
         f"INSERT INTO {quote(table.name)} ({', '.join(quote(name) for name in names)}) "

@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 from datetime import date
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, HTTPException, Query, Request
 from starlette.responses import Response
@@ -24,7 +24,7 @@ from dailypapers.web.deps import SessionDep, SettingsDep
 from dailypapers.web.responses import JSONBytesResponse
 
 router = APIRouter(prefix="/api", tags=["papers"])
-ERRORS = {code: {"model": ErrorPublic} for code in (400, 404, 422)}
+ERRORS: dict[int | str, dict[str, Any]] = {code: {"model": ErrorPublic} for code in (400, 404, 422)}
 
 
 @router.get(

@@ -121,7 +121,7 @@ def latest_featured_date(session: Session, on_or_before: date | None = None) -> 
     return session.scalar(query)
 
 
-def _entries() -> Select[Any]:
+def _entries() -> Select:  # type: ignore[type-arg]
     return select(*CARD_COLUMNS).join_from(DailyEntry, Paper, DailyEntry.paper_id == Paper.id)
 
 

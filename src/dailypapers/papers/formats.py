@@ -43,7 +43,7 @@ class Row:
 
 def open_input(raw: IO[bytes]) -> IO[bytes]:
     """Give back a binary stream of the file's content, decompressing gzip by its magic bytes."""
-    buffered = io.BufferedReader(raw) if not isinstance(raw, io.BufferedReader) else raw
+    buffered = raw if isinstance(raw, io.BufferedReader) else io.BufferedReader(raw)  # type: ignore[type-var]
     if buffered.peek(2)[:2] == GZIP_MAGIC:
         return gzip.GzipFile(fileobj=buffered, mode="rb")  # type: ignore[return-value]
     return buffered

@@ -107,8 +107,8 @@ def store_batch(session: Session, batch: list[PaperRecord]) -> LoadCounts:
         paper_ids.update({arxiv_id: paper_id for arxiv_id, paper_id in created})
         index_new_papers(session, [paper_ids[paper["arxiv_id"]] for paper in inserts])
         counts.new += len(inserts)
-    for changes in _group_by_keys(updates):
-        session.execute(update(Paper), changes)
+    for group in _group_by_keys(updates):
+        session.execute(update(Paper), group)
 
     if inserts or updates:
         bump_revision(session)

@@ -40,7 +40,7 @@ class SearchResultPublic(BaseModel):
 @router.get(
     "/papers/search",
     response_model=list[SearchResultPublic],
-    responses={code: {"model": ErrorPublic} for code in (400, 422)},
+    responses={400: {"model": ErrorPublic}, 422: {"model": ErrorPublic}},
     summary="Search papers by words, title, author or arXiv id",
 )
 def search(
@@ -83,7 +83,7 @@ def search_result_json(hit: SearchHit) -> dict[str, Any]:
 @router.get(
     "/papers/{arxiv_id:path}/similar",
     response_model=list[SearchResultPublic],
-    responses={code: {"model": ErrorPublic} for code in (400, 404, 422)},
+    responses={400: {"model": ErrorPublic}, 404: {"model": ErrorPublic}},
     summary="Papers nearest in meaning to one paper",
 )
 def similar(

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 from sqlalchemy.orm import Session, sessionmaker
 
-from dailypapers.search.indexing import index_papers
+from dailypapers.search.indexing import IndexCounts, index_papers
 from dailypapers.search.vectors import DenseIndex
 
 log = logging.getLogger(__name__)
@@ -87,6 +87,9 @@ class SearchEngine:
                 log.exception("search upkeep failed")
             self._stop.wait(REFRESH_SECONDS)
 
+    def _after_batch(self, counts: IndexCounts) -> None:
+        self.refresh()  # this process searches the new vectors at once
+
     def _embed_pending(self) -> None:
         if self.lock_path is None:
             return
@@ -99,7 +102,7 @@ class SearchEngine:
             counts = index_papers(
                 self.factory,
                 self.embedder,
-                on_batch=lambda _: self.refresh(),
+                on_batch=self._after_batch,
                 should_stop=self._stop.is_set,
             )
             if counts.embedded:

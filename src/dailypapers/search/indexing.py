@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import hashlib
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 from sqlalchemy import delete, func, insert, or_, select, update
@@ -23,10 +23,12 @@ from dailypapers.search.models import PaperEmbedding
 BATCH_SIZE = 128
 
 
-class TextEmbedder:  # the protocol the indexer needs (satisfied by search.embedder.Embedder)
+class TextEmbedder(Protocol):
+    """What the indexer needs of an embedder (`search.embedder.Embedder` is one)."""
+
     model_name: str
 
-    def embed(self, texts: list[str]) -> np.ndarray: ...  # pragma: no cover
+    def embed(self, texts: Sequence[str]) -> np.ndarray: ...
 
 
 @dataclass

@@ -8,6 +8,8 @@ vectors by reading the rows added since its last look (row ids only grow).
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 from sqlalchemy import select
@@ -50,7 +52,7 @@ class DenseIndex:
         self.loaded = True
         return read
 
-    def _add(self, rows: list) -> None:  # type: ignore[type-arg]
+    def _add(self, rows: Sequence[Any]) -> None:
         with self._lock:
             matrix, paper_ids, row_of = self._matrix, self._paper_ids, dict(self._row_of)
             new_vectors: list[np.ndarray] = []
