@@ -10,7 +10,7 @@ from typing import Any, Literal
 from sqlalchemy import Select, func, select, tuple_
 from sqlalchemy.orm import Session, selectinload
 
-from dailypapers.papers.models import DailyEntry, Paper
+from dailypapers.papers.models import DailyEntry, Paper, PaperCounts
 from dailypapers.papers.periods import Period
 from dailypapers.papers.trending import trending_score
 
@@ -30,7 +30,7 @@ CARD_COLUMNS = (
 
 
 @dataclass(slots=True)
-class PaperCard:
+class PaperCard(PaperCounts):
     """A paper as a card or API item shows it (the same attribute names as `Paper`)."""
 
     arxiv_id: str
@@ -52,14 +52,6 @@ class PaperCard:
     imported_comments: int
     comment_count: int
     withdrawn: bool
-
-    @property
-    def upvotes(self) -> int:
-        return self.imported_upvotes + self.vote_count
-
-    @property
-    def num_comments(self) -> int:
-        return self.imported_comments + self.comment_count
 
 
 @dataclass(slots=True)

@@ -12,7 +12,25 @@ from dailypapers.database import Base, JSONText, UTCDateTime, utcnow
 CODE_LINK_SOURCES = ("import", "auto", "member")
 
 
-class Paper(Base):
+class PaperCounts:
+    """Upvotes and comments as shown: captured at import plus cast on this site."""
+
+    __slots__ = ()
+    imported_upvotes: int
+    vote_count: int
+    imported_comments: int
+    comment_count: int
+
+    @property
+    def upvotes(self) -> int:
+        return self.imported_upvotes + self.vote_count
+
+    @property
+    def num_comments(self) -> int:
+        return self.imported_comments + self.comment_count
+
+
+class Paper(PaperCounts, Base):
     """One arXiv paper at its newest known version."""
 
     __tablename__ = "papers"
@@ -45,14 +63,6 @@ class Paper(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
     daily_entry: Mapped[DailyEntry | None] = relationship(back_populates="paper", uselist=False)
-
-    @property
-    def upvotes(self) -> int:
-        return self.imported_upvotes + self.vote_count
-
-    @property
-    def num_comments(self) -> int:
-        return self.imported_comments + self.comment_count
 
 
 class DailyEntry(Base):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
@@ -66,13 +67,7 @@ def day_page(
     day: str, request: Request, session: SessionDep, settings: SettingsDep,
     sort: SortParam = "upvotes", page: PageParam = 1,
 ) -> Response:  # fmt: skip
-    try:
-        period = day_period(parse_day(day))
-    except InvalidPeriod as error:
-        raise HTTPException(
-            404, f"{error}. Daily pages look like /papers/date/2025-09-30."
-        ) from None
-    return _period_view(request, session, settings, period, sort, page)
+    return _period_page("date", day, request, session, settings, sort, page)
 
 
 @router.get("/papers/week/{week}", response_class=HTMLResponse)
@@ -80,13 +75,7 @@ def week_page(
     week: str, request: Request, session: SessionDep, settings: SettingsDep,
     sort: SortParam = "upvotes", page: PageParam = 1,
 ) -> Response:  # fmt: skip
-    try:
-        period = parse_week(week)
-    except InvalidPeriod as error:
-        raise HTTPException(
-            404, f"{error}. Weekly pages look like /papers/week/2025-W09."
-        ) from None
-    return _period_view(request, session, settings, period, sort, page)
+    return _period_page("week", week, request, session, settings, sort, page)
 
 
 @router.get("/papers/month/{month}", response_class=HTMLResponse)
@@ -94,13 +83,7 @@ def month_page(
     month: str, request: Request, session: SessionDep, settings: SettingsDep,
     sort: SortParam = "upvotes", page: PageParam = 1,
 ) -> Response:  # fmt: skip
-    try:
-        period = parse_month(month)
-    except InvalidPeriod as error:
-        raise HTTPException(
-            404, f"{error}. Monthly pages look like /papers/month/2025-02."
-        ) from None
-    return _period_view(request, session, settings, period, sort, page)
+    return _period_page("month", month, request, session, settings, sort, page)
 
 
 @router.get("/papers/trending", response_class=HTMLResponse)
@@ -165,6 +148,28 @@ def paper_page(
         "paper.html",
         {"title": paper.title, "paper": paper, "entry": paper.daily_entry, "similar": similar},
     )
+
+
+PERIOD_PARSERS: dict[str, tuple[Callable[[str], Period], str]] = {
+    "date": (lambda text: day_period(parse_day(text)), "/papers/date/2025-09-30"),
+    "week": (parse_week, "/papers/week/2025-W09"),
+    "month": (parse_month, "/papers/month/2025-02"),
+}
+PERIOD_NAMES = {"date": "Daily", "week": "Weekly", "month": "Monthly"}
+
+
+def _period_page(
+    kind: str, text: str, request: Request, session: Any, settings: Any, sort: PageSort, page: int
+) -> Response:
+    """A day, week or month page; text that is not one gets a 404 saying what URLs look like."""
+    parse, example = PERIOD_PARSERS[kind]
+    try:
+        period = parse(text)
+    except InvalidPeriod as error:
+        raise HTTPException(
+            404, f"{error}. {PERIOD_NAMES[kind]} pages look like {example}."
+        ) from None
+    return _period_view(request, session, settings, period, sort, page)
 
 
 def _period_view(
