@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -127,13 +128,15 @@ def insert_many(connection: Connection, table: FromClause, rows: list[dict[str, 
         f"INSERT INTO {quote(table.name)} ({', '.join(quote(name) for name in names)}) "
         f"VALUES ({', '.join([placeholder] * len(names))})"
     )
-    converted = [
-        tuple(
-            value if process is None or value is None else process(value)
-            for process, value in zip(processors, (row[name] for name in names), strict=True)
-        )
-        for row in rows
-    ]
+    values_of = itemgetter(*names)
+    processed = [(i, process) for i, process in enumerate(processors) if process is not None]
+    converted = []
+    for row in rows:
+        values = list(values_of(row)) if len(names) > 1 else [row[names[0]]]
+        for i, process in processed:
+            if values[i] is not None:
+                values[i] = process(values[i])
+        converted.append(tuple(values))
     connection.exec_driver_sql(sql, converted)
 
 
