@@ -77,19 +77,20 @@ def index_papers(
     on_batch: Callable[[IndexCounts], None] = lambda counts: None,
     should_stop: Callable[[], bool] = lambda: False,
 ) -> IndexCounts:
-    """Embed every pending paper, one committed batch at a time."""
+    """Embed every pending paper, one committed batch at a time, newest papers first (the
+    ones readers look at)."""
     counts = IndexCounts()
     started = time.perf_counter()
-    after = 0
+    before: int | None = None
     while not should_stop():
+        query = _pending(embedder.model_name).order_by(Paper.id.desc()).limit(batch_size)
+        if before is not None:
+            query = query.where(Paper.id < before)
         with factory() as session:
-            rows = session.execute(
-                _pending(embedder.model_name).where(Paper.id > after).order_by(Paper.id)
-                .limit(batch_size)
-            ).all()  # fmt: skip
+            rows = session.execute(query).all()
         if not rows:
             break
-        after = rows[-1].id
+        before = rows[-1].id
         texts = {row.id: embedding_text(row.title, row.abstract) for row in rows}
         hashes = {paper_id: content_hash(text) for paper_id, text in texts.items()}
         stale = [row.id for row in rows if row.content_hash != hashes[row.id]]
