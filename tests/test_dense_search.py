@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -160,3 +163,23 @@ def test_api_and_pages_use_dense_search(small_site) -> None:
         page = http.get(f"/papers/{KNOWN[0]}").text
         assert "Similar papers" in page
         assert similar[0]["paper"]["id"] in page
+
+
+def test_index_command_embeds_then_has_nothing_to_do(tmp_path: Path, hf_rows) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DAILYPAPERS_")}
+    env["DAILYPAPERS_DATA_DIR"] = str(tmp_path / "var")
+    source = tmp_path / "p.jsonl"
+    rows = [row for row in hf_rows if row["abstract"]][:3]
+    source.write_text("".join(json.dumps(row) + "\n" for row in rows))
+
+    def cli(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [sys.executable, "-m", "dailypapers", *args],
+            env=env, capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
+
+    assert cli("load", str(source)).returncode == 0
+    first = cli("index")
+    assert first.returncode == 0 and "Embedded 3 papers" in first.stderr
+    again = cli("index")
+    assert again.returncode == 0 and "nothing to embed" in again.stderr

@@ -118,6 +118,7 @@ def test_search_page_marks_matches_and_escapes(client: httpx.Client) -> None:
     assert "<mark>Transformers</mark>" in page.text
     assert "<script>" not in page.text.split("<main", 1)[1]
     assert 'data-arxiv-id="2510.00184"' in page.text
+    assert "ranked by words only" in page.text  # this site has no vectors yet
     too_long = client.get("/papers", params={"q": "x" * 10_000})
     assert too_long.status_code == 422 and "at most 250" in too_long.text
     bad_date = client.get("/papers", params={"q": "model", "from": "2025-13-01", "to": ""})

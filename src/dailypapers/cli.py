@@ -200,6 +200,10 @@ def index() -> None:
     embedder = Embedder.load(threads=2)
     with factory() as session:
         pending = count_pending(session, embedder.model_name)
+    if pending == 0:
+        engine.dispose()
+        console.print("Every paper has an up-to-date vector; nothing to embed.")
+        return
     progress = Progress(
         TextColumn("embedding"),
         BarColumn(),
