@@ -45,3 +45,50 @@ def test_a_load_into_a_running_site_shows_at_once(tmp_path: Path) -> None:
         private = http.get("/api/daily_papers", headers={"Cookie": "session=x"})
         assert "etag" not in private.headers
     engine.dispose()
+
+
+def make_counting_app(revision: list[int]):  # type: ignore[no-untyped-def]
+    """A tiny app behind the cache that counts how often it really runs."""
+    from datetime import date
+
+    from starlette.applications import Starlette
+    from starlette.responses import PlainTextResponse
+    from starlette.routing import Route
+
+    from dailypapers.web.cache import ResponseCacheMiddleware
+
+    calls = {"n": 0}
+
+    def page(request):  # type: ignore[no-untyped-def]
+        calls["n"] += 1
+        status = 404 if request.url.path.endswith("missing") else 200
+        response = PlainTextResponse(f"body {calls['n']}", status_code=status)
+        if "cookie" in request.query_params:
+            response.set_cookie("session", "x")
+        return response
+
+    app = Starlette(routes=[Route("/papers/{rest:path}", page, methods=["GET", "POST"])])
+    app.add_middleware(
+        ResponseCacheMiddleware, revision=lambda: revision[0], today=lambda: date(2026, 1, 1)
+    )
+    return app, calls
+
+
+def test_cache_rules() -> None:
+    from starlette.testclient import TestClient
+
+    revision = [1]
+    app, calls = make_counting_app(revision)
+    with TestClient(app) as http:
+        assert http.get("/papers/a").text == "body 1"
+        assert http.get("/papers/a").text == "body 1"  # served from memory
+        assert http.get("/papers/a?x=1").text == "body 2"  # another URL
+        revision[0] = 2
+        assert http.get("/papers/a").text == "body 3"  # the data changed
+        assert http.post("/papers/a").text == "body 4"  # never cached
+        assert http.get("/papers/missing").status_code == 404
+        assert http.get("/papers/missing").text == "body 6"  # errors are not kept
+        http.get("/papers/c?cookie=1")
+        http.cookies.clear()  # so the next request is anonymous again
+        assert http.get("/papers/c?cookie=1").text == "body 8"  # responses setting cookies neither
+        assert calls["n"] == 8
