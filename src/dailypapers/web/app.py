@@ -18,7 +18,7 @@ from dailypapers import __version__
 from dailypapers.database import make_engine, make_session_factory
 from dailypapers.papers import api as papers_api
 from dailypapers.papers import pages as papers_pages
-from dailypapers.revisions import read_revision
+from dailypapers.revisions import RevisionReader
 from dailypapers.search import api as search_api
 from dailypapers.search import pages as search_pages
 from dailypapers.search.engine import SearchEngine
@@ -54,6 +54,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         yield
         if search_engine is not None:
             search_engine.stop()
+        read_revision.close()
         engine.dispose()
 
     app = FastAPI(
@@ -71,13 +72,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.templates = make_templates()
     app.state.templates.env.globals.update(site_name=settings.site_name, version=__version__)
 
+    read_revision = RevisionReader(engine)
+
     def current_revision() -> tuple[int, int]:
         """What cached responses depend on: the data, and how many papers dense search knows
         in this process (search results change as the background indexing goes on)."""
-        with engine.connect() as connection:
-            revision = read_revision(connection)
         search_engine = app.state.search_engine
-        return revision, len(search_engine.dense) if search_engine is not None else 0
+        return read_revision(), len(search_engine.dense) if search_engine is not None else 0
 
     app.add_middleware(
         ResponseCacheMiddleware,
