@@ -153,6 +153,10 @@ def app_env(data_dir: Path, log_level: str | None) -> dict[str, str]:
     env["DAILYPAPERS_DATA_DIR"] = str(data_dir)
     env["DAILYPAPERS_DATABASE_URL"] = ""
     env["DAILYPAPERS_LOAD_DEMO_DATA"] = "false"
+    # The core pages do not use search; loading a large dense index at start would overlap
+    # the first measurement, and background embedding would compete for the CPU.
+    env["DAILYPAPERS_DENSE_SEARCH"] = "false"
+    env["DAILYPAPERS_EMBED_IN_BACKGROUND"] = "false"
     if log_level:
         env["DAILYPAPERS_LOG_LEVEL"] = log_level
     env.setdefault("NO_COLOR", "1")
