@@ -55,3 +55,10 @@ def test_unknown_paper_raises_not_found(live_server) -> None:
         assert error.response.status_code == 404
     else:
         raise AssertionError("paper_info should raise for an unknown paper")
+
+
+def test_list_papers_searches(live_server) -> None:
+    api = HfApi(endpoint=live_server.url, token=False)
+    papers = list(api.list_papers(query="transformers learn multiplication reverse", limit=5))
+    assert papers and papers[0].id == "2510.00184"
+    assert papers[0].title is not None and "Multiplication" in papers[0].title
