@@ -12,7 +12,7 @@ from starlette.responses import Response
 
 from dailypapers.papers import feed
 from dailypapers.papers.arxiv_ids import InvalidArxivId, parse_arxiv_id
-from dailypapers.papers.periods import InvalidPeriod, day_period, parse_day, parse_month, parse_week
+from dailypapers.papers.periods import InvalidPeriod, parse_period
 from dailypapers.papers.schemas import (
     DailyPaperPublic,
     ErrorPublic,
@@ -47,15 +47,9 @@ def list_daily_papers(
     given = [name for name, value in (("date", date), ("week", week), ("month", month)) if value]
     if len(given) > 1:
         raise HTTPException(400, f"{', '.join(given)}: give only one of date, week and month")
+    texts = {"date": date, "week": week, "month": month}
     try:
-        if date:
-            period = day_period(parse_day(date))
-        elif week:
-            period = parse_week(week)
-        elif month:
-            period = parse_month(month)
-        else:
-            period = None
+        period = parse_period(given[0], texts[given[0]] or "") if given else None
     except InvalidPeriod as error:
         raise HTTPException(400, f"{given[0]}: {error}") from None
     offset = p * limit

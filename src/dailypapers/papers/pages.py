@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
@@ -17,9 +16,7 @@ from dailypapers.papers.periods import (
     Period,
     day_period,
     month_period,
-    parse_day,
-    parse_month,
-    parse_week,
+    parse_period,
     week_period,
 )
 from dailypapers.papers.trending import AGE_OFFSET_DAYS, GRAVITY, STARS_WEIGHT
@@ -150,25 +147,22 @@ def paper_page(
     )
 
 
-PERIOD_PARSERS: dict[str, tuple[Callable[[str], Period], str]] = {
-    "date": (lambda text: day_period(parse_day(text)), "/papers/date/2025-09-30"),
-    "week": (parse_week, "/papers/week/2025-W09"),
-    "month": (parse_month, "/papers/month/2025-02"),
+PERIOD_EXAMPLES = {
+    "date": ("Daily", "/papers/date/2025-09-30"),
+    "week": ("Weekly", "/papers/week/2025-W09"),
+    "month": ("Monthly", "/papers/month/2025-02"),
 }
-PERIOD_NAMES = {"date": "Daily", "week": "Weekly", "month": "Monthly"}
 
 
 def _period_page(
     kind: str, text: str, request: Request, session: Any, settings: Any, sort: PageSort, page: int
 ) -> Response:
     """A day, week or month page; text that is not one gets a 404 saying what URLs look like."""
-    parse, example = PERIOD_PARSERS[kind]
     try:
-        period = parse(text)
+        period = parse_period(kind, text)
     except InvalidPeriod as error:
-        raise HTTPException(
-            404, f"{error}. {PERIOD_NAMES[kind]} pages look like {example}."
-        ) from None
+        name, example = PERIOD_EXAMPLES[kind]
+        raise HTTPException(404, f"{error}. {name} pages look like {example}.") from None
     return _period_view(request, session, settings, period, sort, page)
 
 

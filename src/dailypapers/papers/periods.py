@@ -76,3 +76,14 @@ def month_period(day: date) -> Period:
     start = day.replace(day=1)
     following = (start + timedelta(days=32)).replace(day=1)
     return Period("month", start, following - timedelta(days=1))
+
+
+def parse_period(kind: str, text: str) -> Period:
+    """A day ("date"), ISO week ("week") or month ("month") from its URL or query text."""
+    if kind == "date":
+        return day_period(parse_day(text))
+    if kind == "week":
+        return parse_week(text)
+    if kind == "month":
+        return parse_month(text)
+    raise ValueError(f"unknown period kind {kind!r}")

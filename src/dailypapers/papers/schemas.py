@@ -69,7 +69,8 @@ class ErrorPublic(BaseModel):
     error: str
 
 
-def _timestamp(day: date | None) -> str | None:
+def timestamp(day: date | None) -> str | None:
+    """A calendar date as Hugging Face's timestamp format, at midnight UTC."""
     return None if day is None else f"{day.isoformat()}T00:00:00.000Z"
 
 
@@ -88,8 +89,8 @@ def paper_json(paper: Paper | PaperCard, entry: DailyEntry | EntryCard | None) -
         "title": paper.title,
         "summary": paper.abstract,
         "authors": [{"name": name, "hidden": False} for name in paper.authors],
-        "publishedAt": _timestamp(paper.published_date),
-        "submittedOnDailyAt": _timestamp(featured),
+        "publishedAt": timestamp(paper.published_date),
+        "submittedOnDailyAt": timestamp(featured),
         "submittedOnDailyBy": _submitter(entry),
         "featuredDate": featured.isoformat() if featured else None,
         "upvotes": paper.upvotes,
@@ -110,9 +111,9 @@ def daily_paper_json(item: FeedItem) -> dict[str, Any]:
     paper = item.paper
     return {
         "paper": paper_json(paper, item.entry),
-        "publishedAt": _timestamp(item.entry.featured_date),
+        "publishedAt": timestamp(item.entry.featured_date),
         # Also here so clients that read it at the top level find it when the arXiv date is unknown.
-        "submittedOnDailyAt": _timestamp(item.entry.featured_date),
+        "submittedOnDailyAt": timestamp(item.entry.featured_date),
         "title": paper.title,
         "summary": paper.abstract,
         "numComments": paper.num_comments,

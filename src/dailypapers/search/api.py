@@ -12,7 +12,7 @@ from starlette.responses import Response
 
 from dailypapers.papers.arxiv_ids import InvalidArxivId, parse_arxiv_id
 from dailypapers.papers.models import Paper
-from dailypapers.papers.schemas import ErrorPublic, PaperPublic, paper_json
+from dailypapers.papers.schemas import ErrorPublic, PaperPublic, paper_json, timestamp
 from dailypapers.search.keyword import InvalidFilter, SearchFilters
 from dailypapers.search.service import (
     MAX_LIMIT,
@@ -69,12 +69,11 @@ def search(
 
 def search_result_json(hit: SearchHit) -> dict[str, Any]:
     paper, entry = hit.item.paper, hit.item.entry
-    published = paper.published_date
     return {
         "paper": paper_json(paper, entry),
         "title": paper.title,
         "summary": paper.abstract,
-        "publishedAt": f"{published.isoformat()}T00:00:00.000Z" if published else None,
+        "publishedAt": timestamp(paper.published_date),
         "numComments": paper.num_comments,
         "isAuthorParticipating": False,
     }
