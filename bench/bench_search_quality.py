@@ -6,7 +6,7 @@ rankings against the judgements.
 
     .venv/bin/python bench/bench_search_quality.py
 
-Modes: keyword (FTS5 BM25 as the site ranks it), dense (the bundled MiniLM int8, exact cosine)
+Modes: keyword (Tantivy BM25 as the site ranks it), dense (the bundled MiniLM int8, exact cosine)
 and hybrid (reciprocal rank fusion with the weights of `dailypapers.search.fusion`), plus a
 small grid over the fusion constants to show how they were chosen. Document vectors are cached
 in bench/results/ so that re-runs only embed the queries.
@@ -32,7 +32,7 @@ from dailypapers.papers.models import Paper
 from dailypapers.search.embedder import Embedder
 from dailypapers.search.fusion import DENSE_WEIGHT, KEYWORD_WEIGHT, RRF_K, fuse
 from dailypapers.search.indexing import embedding_text
-from dailypapers.search.keyword import SearchFilters, keyword_search, query_terms
+from dailypapers.search.keyword import FIELD_BOOSTS, KeywordIndex, query_terms
 from dailypapers.search.vectors import DenseIndex
 from dailypapers.settings import Settings
 
@@ -112,20 +112,33 @@ def main() -> None:
             index = DenseIndex(embedder.model_name)
             index._add([(i + 1, pid, matrix[i].tobytes()) for i, pid in enumerate(paper_ids)])
 
+            keyword_index = KeywordIndex(settings.keyword_index_dir)
+            keyword_index.sync(factory)
             keyword_runs: dict[str, list[int]] = {}
             dense_runs: dict[str, list[int]] = {}
             timings = {"keyword": 0.0, "dense": 0.0}
             for query_id in qrels:
                 started = time.perf_counter()
-                hits = keyword_search(
-                    session, query_terms(queries[query_id]), limit=100, filters=SearchFilters()
-                )
+                hits = keyword_index.search(query_terms(queries[query_id]), limit=100)
                 timings["keyword"] += time.perf_counter() - started
                 keyword_runs[query_id] = [paper_id for paper_id, _ in hits]
                 started = time.perf_counter()
                 vector = embedder.embed([queries[query_id]])[0]
                 dense_runs[query_id] = [paper_id for paper_id, _ in index.search(vector, 100)]
                 timings["dense"] += time.perf_counter() - started
+            title_grid = {
+                title: {
+                    query_id: [
+                        paper_id
+                        for paper_id, _ in keyword_index.search(
+                            query_terms(queries[query_id]), limit=100,
+                            boosts={**FIELD_BOOSTS, "title": title},
+                        )
+                    ]
+                    for query_id in qrels
+                }
+                for title in (0.0, 0.3, 0.6, 1.0, 2.0)
+            }  # fmt: skip
         engine.dispose()
 
     def score(run: dict[str, list[int]]) -> tuple[float, float]:
@@ -153,13 +166,20 @@ def main() -> None:
     print("| mode | nDCG@10 | Recall@100 | ms/query |")
     print("| --- | ---: | ---: | ---: |")
     for name, run, ms in (
-        ("keyword (FTS5 BM25)", keyword_runs, timings["keyword"] / count * 1000),
+        ("keyword (Tantivy BM25)", keyword_runs, timings["keyword"] / count * 1000),
         ("dense (MiniLM-L6 int8)", dense_runs, timings["dense"] / count * 1000),
         (f"hybrid (RRF k={RRF_K}, dense weight {DENSE_WEIGHT})", hybrid(DENSE_WEIGHT, RRF_K),
          (timings["keyword"] + timings["dense"]) / count * 1000),
     ):  # fmt: skip
         ndcg, recall = score(run)
         print(f"| {name} | {ndcg:.3f} | {recall:.3f} | {ms:.1f} |")
+
+    print("\nKeyword title boost (body = title + abstract has boost 1):")
+    print("| title boost | nDCG@10 | Recall@100 |")
+    print("| ---: | ---: | ---: |")
+    for title, run in title_grid.items():
+        ndcg, recall = score(run)
+        print(f"| {title} | {ndcg:.3f} | {recall:.3f} |")
 
     print("\nFusion grid (nDCG@10), keyword weight 1:")
     weights = (0.5, 0.75, 1.0, 1.25, 1.5, 2.0)

@@ -18,6 +18,7 @@ import uvicorn
 
 from dailypapers.database import make_engine, make_session_factory, upgrade
 from dailypapers.papers.importing import load_file
+from dailypapers.search.keyword import KeywordIndex
 from dailypapers.settings import Settings
 from dailypapers.web.app import create_app
 
@@ -73,8 +74,21 @@ def site_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     engine, factory = prepare_database(settings)
     result = load_file(factory, HF_FILE, settings.zone)
     assert result.error is None and result.counts.rejected == 0
+    assert KeywordIndex(settings.keyword_index_dir).sync(factory) == result.counts.new
     engine.dispose()
     return settings
+
+
+def eventually(check: Any, timeout: float = 5.0) -> Any:
+    """Retry `check` until it returns a true value (or the timeout passes); returns the value.
+
+    For work the app does in the background, such as the keyword index catching up (~1 s)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = check()
+        if value or time.monotonic() > deadline:
+            return value
+        time.sleep(0.05)
 
 
 def free_port() -> int:

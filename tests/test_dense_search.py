@@ -20,6 +20,7 @@ from dailypapers.search.embedder import Embedder
 from dailypapers.search.engine import SearchEngine
 from dailypapers.search.fusion import fuse
 from dailypapers.search.indexing import count_pending, index_papers
+from dailypapers.search.keyword import KeywordIndex
 from dailypapers.search.models import PaperEmbedding
 from dailypapers.search.service import search_papers
 from dailypapers.search.vectors import DenseIndex
@@ -47,7 +48,9 @@ def small_site(tmp_path_factory, hf_rows: list[dict[str, Any]], embedder: Embedd
     load_file(factory, source, settings.zone)
     counts = index_papers(factory, embedder)
     assert counts.embedded == len(rows)
-    yield settings, factory, rows
+    keyword_index = KeywordIndex(settings.keyword_index_dir)
+    assert keyword_index.sync(factory) == len(rows)
+    yield settings, factory, rows, keyword_index
     engine.dispose()
 
 
@@ -64,7 +67,7 @@ def test_embedder_gives_unit_vectors_that_mean_something(embedder: Embedder) -> 
 
 
 def test_indexing_is_incremental_by_content_hash(small_site, embedder: Embedder) -> None:
-    settings, factory, rows = small_site
+    settings, factory, rows, _ = small_site
     assert index_papers(factory, embedder).embedded == 0  # nothing new
     with factory() as session, session.begin():
         # a changed title is re-embedded; a change elsewhere (upvotes) is not
@@ -104,7 +107,7 @@ def test_an_interrupted_index_run_resumes(tmp_path: Path, hf_rows, embedder: Emb
 
 
 def test_dense_index_refresh_and_similar(small_site, embedder: Embedder) -> None:
-    _, factory, rows = small_site
+    _, factory, rows, _ = small_site
     index = DenseIndex(embedder.model_name)
     with factory() as session:
         assert index.refresh(session) == len(rows)
@@ -117,28 +120,38 @@ def test_dense_index_refresh_and_similar(small_site, embedder: Embedder) -> None
 
 
 def test_hybrid_finds_papers_by_meaning(small_site) -> None:
-    _, factory, _ = small_site
+    _, factory, _, keyword_index = small_site
     engine = SearchEngine(factory, budget_seconds=5.0)
     engine.refresh()
     with factory() as session:
         # no word of the query is in the PeriodWave title; its meaning is
         results = search_papers(session, "periodic inductive bias for waveform generation",
-                                limit=3, engine=engine)  # fmt: skip
+                                keyword_index=keyword_index, limit=3, engine=engine)  # fmt: skip
         assert results.mode == "hybrid"
         assert KNOWN[1] in [hit.item.paper.arxiv_id for hit in results.hits]
         multiplication = search_papers(
-            session, "why transformers fail at multiplication", limit=1, engine=engine
+            session,
+            "why transformers fail at multiplication",
+            keyword_index=keyword_index,
+            limit=1,
+            engine=engine,
         )
         assert multiplication.hits[0].item.paper.arxiv_id == KNOWN[0]
     engine.stop()
 
 
 def test_slow_query_embedding_falls_back_to_keyword(small_site) -> None:
-    _, factory, _ = small_site
+    _, factory, _, keyword_index = small_site
     engine = SearchEngine(factory, budget_seconds=0.0)
     engine.refresh()
     with factory() as session:
-        results = search_papers(session, "transformers multiplication", limit=3, engine=engine)
+        results = search_papers(
+            session,
+            "transformers multiplication",
+            keyword_index=keyword_index,
+            limit=3,
+            engine=engine,
+        )
     assert results.mode == "keyword" and results.hits
     engine.stop()
 
@@ -150,7 +163,7 @@ def test_rrf_fusion_rewards_agreement() -> None:
 
 
 def test_api_and_pages_use_dense_search(small_site) -> None:
-    settings, factory, rows = small_site
+    settings, factory, rows, _ = small_site
     with LiveServer(settings) as server, httpx.Client(base_url=server.url) as http:
         engine = server.app.state.search_engine
         engine.refresh()

@@ -174,6 +174,7 @@ def _load_files(factory, settings: Settings, files: list[Path]) -> str | None:  
         f"{totals.total:,} rows in {elapsed:.1f} s "
         f"({totals.total / max(elapsed, 1e-9):,.0f} rows/s)"
     )
+    _sync_keyword_index(factory, settings)
     if unreadable:
         return "; ".join(unreadable)
     if totals.rejected:
@@ -184,9 +185,41 @@ def _load_files(factory, settings: Settings, files: list[Path]) -> str | None:  
     return None
 
 
+def _sync_keyword_index(factory, settings: Settings) -> None:  # type: ignore[no-untyped-def]
+    """Bring the keyword index up to date (a running server does it too, within a second)."""
+    from rich.progress import MofNCompleteColumn
+
+    from dailypapers.search.keyword import KeywordIndex, pending_count
+
+    with factory() as session:
+        pending = pending_count(session)
+    keyword_index = KeywordIndex(settings.keyword_index_dir)
+    if not pending and not keyword_index.rebuild_needed:
+        return
+    started = time.perf_counter()
+    progress = Progress(
+        TextColumn("keyword index"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+        console=console, transient=True,
+    )  # fmt: skip
+    with progress:
+        task = progress.add_task("keyword index", total=pending or None)
+        done = keyword_index.sync(
+            factory, on_progress=lambda n, total: progress.update(task, completed=n, total=total)
+        )
+    if done:
+        elapsed = time.perf_counter() - started
+        console.print(
+            f"Keyword index: {done:,} papers indexed in {elapsed:.1f} s "
+            f"({done / max(elapsed, 1e-9):,.0f} papers/s)."
+        )
+    elif pending:
+        console.print("Keyword index: the running server is updating it.")
+
+
 @app.command()
 def index() -> None:
-    """Bring the search index up to date: embed papers that are new or whose text changed.
+    """Bring the search indexes up to date: the keyword index, and vectors for papers that are
+    new or whose text changed.
 
     Safe to stop at any time; the next run continues where this one stopped.
     """
@@ -197,6 +230,7 @@ def index() -> None:
 
     settings = _settings()
     engine, factory = _prepared_database(settings)
+    _sync_keyword_index(factory, settings)
     embedder = Embedder.load(threads=2)
     with factory() as session:
         pending = count_pending(session, embedder.model_name)
@@ -239,17 +273,22 @@ def search(
 
     from dailypapers.search.api import search_result_json
     from dailypapers.search.engine import SearchEngine
+    from dailypapers.search.keyword import KeywordIndex
     from dailypapers.search.service import QueryTooLong, search_papers
 
     settings = _settings()
     engine, factory = _prepared_database(settings)
+    _sync_keyword_index(factory, settings)
+    keyword_index = KeywordIndex(settings.keyword_index_dir)
     search_engine = None
     if settings.dense_search:
         search_engine = SearchEngine(factory, budget_seconds=5.0)
         search_engine.refresh()
     try:
         with factory() as session:
-            results = search_papers(session, query, limit=limit, engine=search_engine)
+            results = search_papers(
+                session, query, keyword_index=keyword_index, limit=limit, engine=search_engine
+            )
     except QueryTooLong as error:
         fail(str(error).removeprefix("q: "))
     finally:

@@ -103,6 +103,11 @@ class Settings(BaseSettings):
             return url
         return f"sqlite:///{(self.data_dir / 'dailypapers.db').resolve()}"
 
+    @property
+    def keyword_index_dir(self) -> Path:
+        """The keyword search index (derived from the database; rebuilt if deleted)."""
+        return self.data_dir / "keyword-index"
+
     def resolved_secret_key(self) -> str:
         """The configured key, or one generated on first use and kept in the data folder."""
         if self.secret_key:

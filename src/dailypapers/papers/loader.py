@@ -13,7 +13,6 @@ from dailypapers.database import insert_many, utcnow
 from dailypapers.papers.models import DailyEntry, Paper
 from dailypapers.papers.records import PaperRecord
 from dailypapers.revisions import bump_revision
-from dailypapers.search.keyword import index_new_papers
 
 BATCH_SIZE = 5_000
 
@@ -105,7 +104,6 @@ def store_batch(session: Session, batch: list[PaperRecord]) -> LoadCounts:
             )
         )
         paper_ids.update({arxiv_id: paper_id for arxiv_id, paper_id in created})
-        index_new_papers(session, [paper_ids[paper["arxiv_id"]] for paper in inserts])
         counts.new += len(inserts)
     for group in _group_by_keys(updates):
         session.execute(update(Paper), group)

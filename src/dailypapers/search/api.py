@@ -22,7 +22,7 @@ from dailypapers.search.service import (
     search_papers,
     similar_papers,
 )
-from dailypapers.web.deps import SearchEngineDep, SessionDep
+from dailypapers.web.deps import KeywordIndexDep, SearchEngineDep, SessionDep
 from dailypapers.web.responses import JSONBytesResponse
 
 router = APIRouter(prefix="/api", tags=["search"])
@@ -46,6 +46,7 @@ class SearchResultPublic(BaseModel):
 def search(
     session: SessionDep,
     engine: SearchEngineDep,
+    keyword_index: KeywordIndexDep,
     q: Annotated[str, Query(description=f"The query, at most {MAX_QUERY_CHARS} characters.")],
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 20,
     published_from: Annotated[date | None, Query(alias="from")] = None,
@@ -56,7 +57,9 @@ def search(
 ) -> Response:
     try:
         filters = SearchFilters(published_from, published_to, category, has_code, featured)
-        results = search_papers(session, q, limit=limit, filters=filters, engine=engine)
+        results = search_papers(
+            session, q, keyword_index=keyword_index, limit=limit, filters=filters, engine=engine
+        )
     except QueryTooLong as error:
         raise HTTPException(422, str(error)) from None
     except InvalidFilter as error:

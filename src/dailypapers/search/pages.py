@@ -11,7 +11,7 @@ from starlette.responses import Response
 
 from dailypapers.search.keyword import InvalidFilter, SearchFilters
 from dailypapers.search.service import QueryTooLong, SearchResults, search_papers
-from dailypapers.web.deps import SearchEngineDep, SessionDep
+from dailypapers.web.deps import KeywordIndexDep, SearchEngineDep, SessionDep
 
 router = APIRouter(include_in_schema=False)
 RESULTS_PER_PAGE = 30
@@ -22,6 +22,7 @@ def search_page(
     request: Request,
     session: SessionDep,
     engine: SearchEngineDep,
+    keyword_index: KeywordIndexDep,
     q: Annotated[str, Query(max_length=10_000)] = "",
     published_from: Annotated[str, Query(alias="from", max_length=40)] = "",
     published_to: Annotated[str, Query(alias="to", max_length=40)] = "",
@@ -40,7 +41,14 @@ def search_page(
             code,
             featured,
         )
-        results = search_papers(session, q, limit=RESULTS_PER_PAGE, filters=filters, engine=engine)
+        results = search_papers(
+            session,
+            q,
+            keyword_index=keyword_index,
+            limit=RESULTS_PER_PAGE,
+            filters=filters,
+            engine=engine,
+        )
     except (QueryTooLong, InvalidFilter) as error:
         problem, status = str(error).split(": ", 1)[-1], 422
     return request.app.state.templates.TemplateResponse(

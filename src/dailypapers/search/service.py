@@ -14,12 +14,7 @@ from dailypapers.papers.arxiv_ids import InvalidArxivId, parse_arxiv_id
 from dailypapers.papers.feed import PaperItem, paper_items
 from dailypapers.papers.models import Paper
 from dailypapers.search.fusion import CANDIDATES, fuse
-from dailypapers.search.keyword import (
-    SearchFilters,
-    filter_paper_ids,
-    keyword_search,
-    query_terms,
-)
+from dailypapers.search.keyword import KeywordIndex, SearchFilters, filter_paper_ids, query_terms
 
 if TYPE_CHECKING:
     from dailypapers.search.engine import SearchEngine
@@ -60,6 +55,7 @@ def search_papers(
     session: Session,
     query: str,
     *,
+    keyword_index: KeywordIndex,
     limit: int = 20,
     filters: SearchFilters | None = None,
     engine: SearchEngine | None = None,
@@ -73,8 +69,8 @@ def search_papers(
     pinned = _exact_matches(session, text)
     keyword = [
         paper_id
-        for paper_id, _ in keyword_search(
-            session, list(terms), limit=max(limit, CANDIDATES), filters=filters
+        for paper_id, _ in keyword_index.search(
+            list(terms), limit=max(limit, CANDIDATES), filters=filters
         )
     ]
     dense = _dense_ranking(session, text, filters, engine)

@@ -22,6 +22,7 @@ from dailypapers.revisions import RevisionReader
 from dailypapers.search import api as search_api
 from dailypapers.search import pages as search_pages
 from dailypapers.search.engine import SearchEngine
+from dailypapers.search.keyword import KeywordIndex
 from dailypapers.settings import Settings, get_settings
 from dailypapers.web.cache import ResponseCacheMiddleware
 from dailypapers.web.errors import install_error_handlers
@@ -42,6 +43,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # Routes are short and CPU-bound; a few threads serve them faster than 40 threads
         # taking turns on the interpreter lock.
         anyio.to_thread.current_default_thread_limiter().total_tokens = THREADPOOL_SIZE
+        keyword_index.start(app.state.session_factory)
         search_engine = None
         if settings.dense_search:
             search_engine = SearchEngine(
@@ -54,6 +56,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         yield
         if search_engine is not None:
             search_engine.stop()
+        keyword_index.stop()
         read_revision.close()
         engine.dispose()
 
@@ -69,16 +72,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.engine = engine
     app.state.session_factory = make_session_factory(engine)
     app.state.search_engine = None  # set at start-up (see lifespan)
+    keyword_index = KeywordIndex(settings.keyword_index_dir)
+    app.state.keyword_index = keyword_index
     app.state.templates = make_templates()
     app.state.templates.env.globals.update(site_name=settings.site_name, version=__version__)
 
     read_revision = RevisionReader(engine)
 
-    def current_revision() -> tuple[int, int]:
-        """What cached responses depend on: the data, and how many papers dense search knows
-        in this process (search results change as the background indexing goes on)."""
+    def current_revision() -> tuple[int, int, int]:
+        """What cached responses depend on: the data, and what the search indexes of this
+        process hold (search results change as they catch up with the data)."""
         search_engine = app.state.search_engine
-        return read_revision(), len(search_engine.dense) if search_engine is not None else 0
+        dense = len(search_engine.dense) if search_engine is not None else 0
+        return read_revision(), dense, keyword_index.generation
 
     app.add_middleware(
         ResponseCacheMiddleware,

@@ -9,6 +9,7 @@ from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
 from dailypapers.search.engine import SearchEngine
+from dailypapers.search.keyword import KeywordIndex
 from dailypapers.settings import Settings
 
 
@@ -27,4 +28,11 @@ def get_search_engine(request: Request) -> SearchEngine | None:
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 SearchEngineDep = Annotated[SearchEngine | None, Depends(get_search_engine)]
+
+
+def get_keyword_index(request: Request) -> KeywordIndex:
+    return request.app.state.keyword_index
+
+
+KeywordIndexDep = Annotated[KeywordIndex, Depends(get_keyword_index)]
 SessionDep = Annotated[Session, Depends(get_session)]
