@@ -173,11 +173,17 @@ def test_cursor_pagination_walks_papers_by_publication_date(client: httpx.Client
     assert seen[0][0] == f"{newest}T00:00:00.000Z"
 
 
-def test_openapi_and_health(client: httpx.Client) -> None:
+def test_openapi_and_health(client: httpx.Client, hf_rows: list[dict[str, Any]]) -> None:
     spec = client.get("/openapi.json").json()
     assert {"/api/daily_papers", "/api/papers", "/api/papers/{arxiv_id}"} <= set(spec["paths"])
     health = client.get("/healthz")
     assert health.status_code == 200 and health.json()["status"] == "ok"
+    # the shared site's 13.7k papers are all in the keyword index; dense is off in tests
+    assert health.json()["search"] == {
+        "keyword_papers": len({row["arxiv_id"] for row in hf_rows}),
+        "dense_vectors": 0,
+        "dense_ann": False,
+    }
 
 
 def test_security_headers_on_api_and_pages(client: httpx.Client) -> None:

@@ -196,3 +196,51 @@ def test_index_command_embeds_then_has_nothing_to_do(tmp_path: Path, hf_rows) ->
     assert first.returncode == 0 and "Embedded 3 papers" in first.stderr
     again = cli("index")
     assert again.returncode == 0 and "nothing to embed" in again.stderr
+
+
+def test_hnsw_graph_serves_large_corpora_with_exact_rescoring(tmp_path: Path) -> None:
+    # Like real embeddings, vectors near a low-dimensional manifold (32 latent directions).
+    rng = np.random.default_rng(3)
+    mix = rng.normal(size=(32, 384))
+    vectors = rng.normal(size=(3000, 32)) @ mix + rng.normal(0, 0.3, (3000, 384))
+    vectors = (vectors / np.linalg.norm(vectors, axis=1, keepdims=True)).astype(np.float32)
+    rows = [(i + 1, 10_000 + i, vectors[i].tobytes()) for i in range(3000)]
+
+    exact, approximate = DenseIndex("m"), DenseIndex("m")
+    exact._add(rows)
+    approximate._add(rows)
+    approximate.maintain_ann(tmp_path, min_vectors=100_000)
+    assert not approximate.uses_ann  # too small: exact search
+    approximate.maintain_ann(tmp_path, min_vectors=1_000)
+    assert approximate.uses_ann and (tmp_path / "m.faiss").exists()
+
+    queries = rng.normal(size=(50, 32)) @ mix
+    recall = np.mean(
+        [
+            len({p for p, _ in exact.search(q, 10)} & {p for p, _ in approximate.search(q, 10)})
+            / 10
+            for q in queries.astype(np.float32)
+        ]
+    )
+    assert recall >= 0.95
+    # Scores are exact cosines, best first.
+    hits = approximate.search(vectors[7], 5)
+    assert hits[0] == (10_007, pytest.approx(1.0, abs=1e-5))
+    assert [s for _, s in hits] == sorted((s for _, s in hits), reverse=True)
+
+    # A vector added after the graph was built is found at once (scanned exactly until added);
+    # a re-embedded paper is found by its new vector.
+    newcomer = -vectors[0]
+    approximate._add([(5001, 99_999, newcomer.tobytes()), (5002, 10_001, (-vectors[1]).tobytes())])
+    assert approximate.search(newcomer, 1)[0][0] == 99_999
+    assert approximate.search(-vectors[1], 1)[0][0] == 10_001
+    approximate.maintain_ann(tmp_path, min_vectors=1_000)
+    assert approximate.search(newcomer, 1)[0][0] == 99_999
+
+    # Another process loads the saved graph instead of building it again.
+    restarted = DenseIndex("m")
+    restarted._add(rows)
+    saved = (tmp_path / "m.faiss").stat().st_mtime_ns
+    restarted.maintain_ann(tmp_path, min_vectors=1_000)
+    assert restarted.uses_ann and (tmp_path / "m.faiss").stat().st_mtime_ns == saved
+    assert restarted.search(vectors[42], 1)[0][0] == 10_042

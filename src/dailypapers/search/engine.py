@@ -34,6 +34,7 @@ class SearchEngine:
         *,
         embed_in_background: bool = False,
         lock_path: Path | None = None,
+        ann_folder: Path | None = None,
         budget_seconds: float = QUERY_EMBEDDING_BUDGET_SECONDS,
     ) -> None:
         from dailypapers.search.embedder import Embedder
@@ -44,6 +45,7 @@ class SearchEngine:
         self.budget_seconds = budget_seconds
         self.embed_in_background = embed_in_background
         self.lock_path = lock_path
+        self.ann_folder = ann_folder  # where the HNSW graph of a large corpus is kept
         self._queries = ThreadPoolExecutor(max_workers=2, thread_name_prefix="query-embed")
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -81,6 +83,8 @@ class SearchEngine:
         while not self._stop.is_set():
             try:
                 self.refresh()
+                if self.ann_folder is not None:
+                    self.dense.maintain_ann(self.ann_folder)
                 if self.embed_in_background:
                     self._embed_pending()
             except Exception:  # keep serving; the next round tries again

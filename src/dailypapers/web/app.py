@@ -50,6 +50,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 app.state.session_factory,
                 embed_in_background=settings.embed_in_background,
                 lock_path=settings.data_dir / "embedding.lock",
+                ann_folder=settings.data_dir / "dense-ann",
             )
             search_engine.start()
         app.state.search_engine = search_engine
@@ -106,6 +107,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 connection.execute(text("SELECT 1"))
         except SQLAlchemyError:
             return JSONBytesResponse({"status": "error", "database": "unreachable"}, 503)
-        return JSONBytesResponse({"status": "ok", "database": "ok", "version": __version__})
+        search_engine = request.app.state.search_engine
+        search = {
+            "keyword_papers": len(keyword_index),
+            "dense_vectors": len(search_engine.dense) if search_engine else 0,
+            "dense_ann": bool(search_engine and search_engine.dense.uses_ann),
+        }
+        return JSONBytesResponse(
+            {"status": "ok", "database": "ok", "version": __version__, "search": search}
+        )
 
     return app
