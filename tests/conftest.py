@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import email
+import email.policy
 import gzip
 import json
 import os
+import re
 import socket
 import threading
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
+from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
@@ -100,8 +105,8 @@ def free_port() -> int:
 class LiveServer:
     """The app served by uvicorn on a loopback port, in a thread of the test process."""
 
-    def __init__(self, settings: Settings) -> None:
-        self.port = free_port()
+    def __init__(self, settings: Settings, port: int | None = None) -> None:
+        self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.app = create_app(settings)
         config = uvicorn.Config(self.app, host="127.0.0.1", port=self.port, log_level="warning")
@@ -150,3 +155,74 @@ def browser_type_launch_args() -> dict[str, Any]:
 def artifacts_dir() -> Path:
     ARTIFACTS.mkdir(exist_ok=True)
     return ARTIFACTS
+
+
+# Email: a real SMTP server (aiosmtpd) on loopback that keeps what it receives.
+class MailSink:
+    def __init__(self) -> None:
+        from aiosmtpd.controller import Controller
+
+        self.messages: list[EmailMessage] = []
+        self.port = free_port()
+        self.controller = Controller(self, hostname="127.0.0.1", port=self.port)
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+        message = email.message_from_bytes(envelope.content, policy=email.policy.default)
+        self.messages.append(message)  # type: ignore[arg-type]
+        return "250 OK"
+
+    @property
+    def url(self) -> str:
+        return f"smtp://127.0.0.1:{self.port}"
+
+    def to(self, address: str) -> list[EmailMessage]:
+        return [m for m in self.messages if m["To"] == address]
+
+    def wait_for(self, address: str, count: int = 1, timeout: float = 5.0) -> list[EmailMessage]:
+        found = eventually(lambda: len(self.to(address)) >= count, timeout)
+        assert found, f"no email to {address} (got {[m['To'] for m in self.messages]})"
+        return self.to(address)
+
+    def link(self, message: EmailMessage, prefix: str) -> str:
+        """The first URL in the message's text that starts with prefix."""
+        body = message.get_body(("plain",))
+        assert body is not None
+        found = re.search(re.escape(prefix) + r"\S+", body.get_content())
+        assert found, f"no {prefix} link in {body.get_content()!r}"
+        return found.group(0)
+
+
+@pytest.fixture
+def mail_sink() -> Iterator[MailSink]:
+    sink = MailSink()
+    sink.controller.start()
+    try:
+        yield sink
+    finally:
+        sink.controller.stop()
+
+
+# A small community site: 20 real featured papers, email to a real SMTP sink.
+@dataclass
+class Community:
+    url: str
+    factory: Any
+    mail: MailSink
+    arxiv_ids: list[str]
+    settings: Any
+
+
+@pytest.fixture
+def community(
+    tmp_path: Path, hf_rows: list[dict[str, Any]], mail_sink: MailSink
+) -> Iterator[Community]:
+    port = free_port()
+    settings = make_settings(tmp_path, smtp_url=mail_sink.url, base_url=f"http://127.0.0.1:{port}")
+    engine, factory = prepare_database(settings)
+    rows = [row for row in hf_rows if row.get("featured_date")][-20:]
+    source = tmp_path / "papers.jsonl"
+    source.write_text("".join(json.dumps(row) + "\n" for row in rows))
+    load_file(factory, source, settings.zone)
+    with LiveServer(settings, port=port) as server:
+        yield Community(server.url, factory, mail_sink, [row["arxiv_id"] for row in rows], settings)
+    engine.dispose()

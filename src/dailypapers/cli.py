@@ -33,6 +33,9 @@ app = typer.Typer(
 )
 db_app = typer.Typer(help="Database migrations and backups.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+users_app = typer.Typer(help="Members: create an admin, list, disable, change roles.",
+                        no_args_is_help=True)  # fmt: skip
+app.add_typer(users_app, name="users")
 console = Console(stderr=True)
 
 
@@ -306,6 +309,106 @@ def search(
             entry.featured_date.isoformat() if entry else "", str(paper.upvotes),
         )  # fmt: skip
     Console().print(table if results.hits else "No papers match.")
+
+
+def _read_password(from_stdin: bool) -> str:
+    if from_stdin or not sys.stdin.isatty():
+        return sys.stdin.readline().rstrip("\n")
+    return str(typer.prompt("Password", hide_input=True, confirmation_prompt=True))
+
+
+@users_app.command("create-admin")
+def users_create_admin(
+    username: Annotated[str, typer.Argument(help="User name (3-32 letters, digits, - or _).")],
+    email: Annotated[str, typer.Argument(help="Email address (confirmed at once).")],
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read the password from standard input.")
+    ] = False,
+    role: Annotated[str, typer.Option(help="admin, curator or member.")] = "admin",
+) -> None:
+    """Create a member with a confirmed address, an admin by default."""
+    from dailypapers.members.accounts import AccountError, create_member
+
+    password = _read_password(password_stdin)
+    settings = _settings()
+    engine, factory = _prepared_database(settings)
+    try:
+        with factory() as session, session.begin():
+            member = create_member(session, username, email, password, role)
+            console.print(f"Created {member.role} {member.username} <{member.email}>.")
+    except AccountError as error:
+        fail(str(error))
+    finally:
+        engine.dispose()
+
+
+@users_app.command("list")
+def users_list() -> None:
+    """List members: name, email, role, confirmed, disabled."""
+    from sqlalchemy import select
+
+    from dailypapers.members.models import Member
+
+    settings = _settings()
+    engine, factory = _prepared_database(settings)
+    table = Table("user name", "email", "role", "confirmed", "disabled", "joined")
+    with factory() as session:
+        for member in session.scalars(select(Member).order_by(Member.id)):
+            table.add_row(
+                member.username, member.email or "", member.role,
+                "yes" if member.confirmed else "no", "yes" if member.disabled else "",
+                member.created_at.date().isoformat(),
+            )  # fmt: skip
+    engine.dispose()
+    Console().print(table)
+
+
+def _update_member(username: str, **changes: object) -> None:
+    from sqlalchemy import select
+
+    from dailypapers.members.models import Member
+
+    settings = _settings()
+    engine, factory = _prepared_database(settings)
+    try:
+        with factory() as session, session.begin():
+            member = session.scalar(select(Member).where(Member.username == username))
+            if member is None:
+                fail(f"no member named {username!r}")
+            for name, value in changes.items():
+                setattr(member, name, value)
+            if changes.get("disabled"):
+                member.session_version += 1  # logged out everywhere
+    finally:
+        engine.dispose()
+
+
+@users_app.command("disable")
+def users_disable(username: Annotated[str, typer.Argument(help="The member's user name.")]) -> None:
+    """Disable a member: they are logged out and can no longer log in or act."""
+    _update_member(username, disabled=True)
+    console.print(f"Disabled {username}.")
+
+
+@users_app.command("enable")
+def users_enable(username: Annotated[str, typer.Argument(help="The member's user name.")]) -> None:
+    """Enable a disabled member again."""
+    _update_member(username, disabled=False)
+    console.print(f"Enabled {username}.")
+
+
+@users_app.command("set-role")
+def users_set_role(
+    username: Annotated[str, typer.Argument(help="The member's user name.")],
+    role: Annotated[str, typer.Argument(help="member, curator or admin.")],
+) -> None:
+    """Make a member a curator or an admin (or a member again)."""
+    from dailypapers.members.models import ROLES
+
+    if role not in ROLES:
+        fail(f"role must be one of {', '.join(ROLES)}")
+    _update_member(username, role=role)
+    console.print(f"{username} is now {role}.")
 
 
 @db_app.command("upgrade")

@@ -57,6 +57,31 @@ class Settings(BaseSettings):
         "turn off when a worker or `dailypapers index` does it.",
     )
     log_level: str = Field("info", description="Log level: debug, info, warning or error.")
+    smtp_url: str = Field(
+        "",
+        description="Where email goes: smtp://user:password@host:587 (STARTTLS when offered), "
+        "smtps://user:password@host:465 (TLS); empty writes messages to the log instead.",
+    )
+    mail_from: str = Field(
+        "Daily Papers <noreply@localhost>", description="The From address of every email."
+    )
+    submission_max_age_days: int = Field(
+        14, ge=0, le=36500,
+        description="Papers first published on arXiv longer ago than this cannot be submitted "
+        "(curators are exempt).",
+    )  # fmt: skip
+    submissions_per_day: int = Field(
+        5, ge=0, le=1000,
+        description="How many papers a member may submit per day (curators are exempt).",
+    )  # fmt: skip
+    arxiv_api_url: str = Field(
+        "https://export.arxiv.org/api/query",
+        description="The arXiv API, for fetching submitted papers' metadata.",
+    )
+    arxiv_request_interval: float = Field(
+        3.0, ge=0, le=600,
+        description="Seconds between two requests to arXiv (arXiv asks for at least 3).",
+    )  # fmt: skip
 
     @field_validator("timezone")
     @classmethod
@@ -82,6 +107,15 @@ class Settings(BaseSettings):
         if not value.startswith(("http://", "https://")):
             raise ValueError("must start with http:// or https://")
         return value.rstrip("/")
+
+    @field_validator("smtp_url")
+    @classmethod
+    def _smtp_url(cls, value: str) -> str:
+        from dailypapers.mail.sender import SmtpTarget
+
+        if value:
+            SmtpTarget.from_url(value)  # raises ValueError naming the expected form
+        return value
 
     @field_validator("log_level")
     @classmethod

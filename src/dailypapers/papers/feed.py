@@ -21,11 +21,11 @@ UPVOTES = Paper.imported_upvotes + Paper.vote_count
 # The columns a card or an API item shows; reading just these as plain rows (not ORM objects)
 # makes a page of 50 papers about four times cheaper to load.
 CARD_COLUMNS = (
-    Paper.arxiv_id, Paper.version, Paper.title, Paper.abstract, Paper.authors, Paper.categories,
-    Paper.published_date, Paper.comment, Paper.github_url, Paper.github_url_source,
-    Paper.github_stars, Paper.project_page, Paper.ai_summary, Paper.ai_keywords,
-    Paper.imported_upvotes, Paper.vote_count, Paper.imported_comments, Paper.comment_count,
-    Paper.withdrawn, DailyEntry.featured_date, DailyEntry.submitter_name,
+    Paper.id, Paper.arxiv_id, Paper.version, Paper.title, Paper.abstract, Paper.authors,
+    Paper.categories, Paper.published_date, Paper.comment, Paper.github_url,
+    Paper.github_url_source, Paper.github_stars, Paper.project_page, Paper.ai_summary,
+    Paper.ai_keywords, Paper.imported_upvotes, Paper.vote_count, Paper.imported_comments,
+    Paper.comment_count, Paper.withdrawn, DailyEntry.featured_date, DailyEntry.submitter_name,
 )  # fmt: skip
 
 
@@ -33,6 +33,7 @@ CARD_COLUMNS = (
 class PaperCard(PaperCounts):
     """A paper as a card or API item shows it (the same attribute names as `Paper`)."""
 
+    id: int
     arxiv_id: str
     version: int | None
     title: str
@@ -87,14 +88,15 @@ def paper_items(session: Session, paper_ids: list[int]) -> dict[int, PaperItem]:
     if not paper_ids:
         return {}
     query = (
-        select(Paper.id, *CARD_COLUMNS)
+        select(*CARD_COLUMNS)
         .join_from(Paper, DailyEntry, DailyEntry.paper_id == Paper.id, isouter=True)
-        .where(Paper.id.in_(paper_ids))
+        .where(Paper.id.in_(paper_ids), Paper.hidden.is_(False))
     )
     items = {}
-    for paper_id, *paper, featured_date, submitter_name in session.execute(query):
+    for *paper, featured_date, submitter_name in session.execute(query):
         entry = EntryCard(featured_date, submitter_name) if featured_date else None
-        items[paper_id] = PaperItem(PaperCard(*paper), entry)
+        card = PaperCard(*paper)
+        items[card.id] = PaperItem(card, entry)
     return items
 
 
@@ -220,7 +222,9 @@ def _ranked_by_trending(
 
 def paper_by_arxiv_id(session: Session, arxiv_id: str) -> Paper | None:
     return session.scalar(
-        select(Paper).where(Paper.arxiv_id == arxiv_id).options(selectinload(Paper.daily_entry))
+        select(Paper)
+        .where(Paper.arxiv_id == arxiv_id, Paper.hidden.is_(False))
+        .options(selectinload(Paper.daily_entry))
     )
 
 
@@ -230,7 +234,7 @@ def papers_by_publication(
     """Papers newest publication first, keyset-paginated on (publication date, arXiv id)."""
     query = (
         select(Paper)
-        .where(Paper.published_date.is_not(None))
+        .where(Paper.published_date.is_not(None), Paper.hidden.is_(False))
         .options(selectinload(Paper.daily_entry))
         .order_by(Paper.published_date.desc(), Paper.arxiv_id.desc())
         .limit(limit)

@@ -15,7 +15,7 @@ _SUFFIXES = ("ations", "ation", "ings", "ing", "ies", "es", "ed", "s", "ly")
 
 
 def _stem(term: str) -> str:
-    """A crude stem, so "structures" marks "structure" (FTS5 matched them with porter)."""
+    """A crude stem, so "structures" marks "structure" (the keyword index stems)."""
     for suffix in _SUFFIXES:
         if term.endswith(suffix) and len(term) - len(suffix) >= 4:
             return term[: -len(suffix)]

@@ -12,10 +12,16 @@ from fastapi import FastAPI, Request
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
+from starlette.middleware.sessions import SessionMiddleware
 from starlette.responses import Response
 
 from dailypapers import __version__
 from dailypapers.database import make_engine, make_session_factory
+from dailypapers.mail.sender import MailSender
+from dailypapers.members import api as members_api
+from dailypapers.members import pages as members_pages
+from dailypapers.members.accounts import Accounts
+from dailypapers.members.auth import SESSION_COOKIE, SESSION_DAYS
 from dailypapers.papers import api as papers_api
 from dailypapers.papers import pages as papers_pages
 from dailypapers.revisions import RevisionReader
@@ -76,6 +82,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     keyword_index = KeywordIndex(settings.keyword_index_dir)
     app.state.keyword_index = keyword_index
     app.state.templates = make_templates()
+    app.state.accounts = Accounts(
+        settings.resolved_secret_key(),
+        MailSender(settings.smtp_url, settings.mail_from),
+        settings.base_url,
+        settings.site_name,
+    )
     app.state.templates.env.globals.update(site_name=settings.site_name, version=__version__)
 
     read_revision = RevisionReader(engine)
@@ -88,6 +100,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return read_revision(), dense, keyword_index.generation
 
     app.add_middleware(
+        SessionMiddleware,
+        secret_key=settings.resolved_secret_key(),
+        session_cookie=SESSION_COOKIE,
+        max_age=SESSION_DAYS * 24 * 3600,
+        same_site="lax",
+        https_only=settings.base_url.startswith("https://"),
+    )
+    app.add_middleware(
         ResponseCacheMiddleware,
         revision=current_revision,
         today=lambda: datetime.now(settings.zone).date(),
@@ -97,6 +117,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(search_api.router)  # before papers_api: /api/papers/{id} would take it
     app.include_router(papers_api.router)
+    app.include_router(members_api.router)
+    app.include_router(members_api.pages)
+    app.include_router(members_pages.router)
     app.include_router(search_pages.router)
     app.include_router(papers_pages.router)
 

@@ -3,18 +3,24 @@
 from __future__ import annotations
 
 import logging
+from urllib.parse import quote, urlsplit
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException
-from starlette.responses import Response
+from starlette.responses import RedirectResponse, Response
 
+from dailypapers.members.auth import Forbidden, NotSignedIn
+from dailypapers.web.csrf import CsrfError
+from dailypapers.web.ratelimit import RateLimited
 from dailypapers.web.responses import json_error
 
 log = logging.getLogger(__name__)
 
 TITLES = {
     400: "That request is not quite right",
+    401: "Please log in",
+    403: "Not allowed",
     404: "Page not found",
     405: "Method not allowed",
     422: "That request is not quite right",
@@ -38,6 +44,26 @@ def error_page(request: Request, status_code: int, message: str) -> Response:
         {"status_code": status_code, "title": TITLES.get(status_code, "Error"), "message": message},
         status_code=status_code,
     )
+
+
+def _here(request: Request) -> str:
+    """Where to come back to after logging in: this page (or, for a form post, its page)."""
+    if request.method == "GET":
+        query = f"?{request.url.query}" if request.url.query else ""
+        return request.url.path + query
+    return safe_next(request.headers.get("referer"), fallback="/")
+
+
+def safe_next(target: str | None, fallback: str = "/") -> str:
+    """A same-site path to redirect to; anything else (other hosts, `//evil`, `javascript:`)
+    becomes the fallback."""
+    if not target:
+        return fallback
+    parts = urlsplit(target)
+    path = parts.path or "/"
+    if not path.startswith("/") or path.startswith("//") or "\\" in path:
+        return fallback
+    return path + (f"?{parts.query}" if parts.query else "")
 
 
 def describe_validation_error(error: RequestValidationError) -> str:
@@ -64,6 +90,26 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, error: RequestValidationError) -> Response:
         return error_page(request, 422, describe_validation_error(error))
+
+    @app.exception_handler(NotSignedIn)
+    async def not_signed_in(request: Request, error: NotSignedIn) -> Response:
+        if wants_json(request):
+            return json_error(401, f"{error} Send a session cookie or an API token.")
+        return RedirectResponse(f"/login?next={quote(_here(request))}", status_code=303)
+
+    @app.exception_handler(Forbidden)
+    async def forbidden(request: Request, error: Forbidden) -> Response:
+        return error_page(request, 403, str(error))
+
+    @app.exception_handler(CsrfError)
+    async def csrf_failed(request: Request, error: CsrfError) -> Response:
+        return error_page(request, 403, str(error))
+
+    @app.exception_handler(RateLimited)
+    async def rate_limited(request: Request, error: RateLimited) -> Response:
+        response = error_page(request, 429, str(error))
+        response.headers.update(error.decision.headers())
+        return response
 
     @app.exception_handler(Exception)
     async def unexpected_error(request: Request, error: Exception) -> Response:

@@ -8,7 +8,9 @@ from pathlib import Path
 from fastapi.templating import Jinja2Templates
 from markupsafe import Markup
 
+from dailypapers.members.auth import viewer_context
 from dailypapers.search.highlight import highlight
+from dailypapers.web.csrf import csrf_token
 from dailypapers.web.latex import render_latex
 
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
@@ -52,7 +54,7 @@ def highlight_terms(text: str | None, terms: tuple[str, ...] = ()) -> Markup:
 
 
 def make_templates() -> Jinja2Templates:
-    templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
+    templates = Jinja2Templates(directory=str(TEMPLATES_DIR), context_processors=[viewer_context])
     env = templates.env
     env.filters.update(
         latex=render_latex,
@@ -61,7 +63,7 @@ def make_templates() -> Jinja2Templates:
         long_date=long_date,
         thousands=thousands,
     )
-    env.globals.update(split_abstract=split_abstract)
+    env.globals.update(split_abstract=split_abstract, csrf_token=csrf_token)
     env.trim_blocks = True
     env.lstrip_blocks = True
     return templates

@@ -1,0 +1,134 @@
+"""Who is making a request: a member signed in by session cookie, a program with an API token,
+or an anonymous visitor.
+
+The session cookie (Starlette's SessionMiddleware: signed with the site's secret, HttpOnly,
+SameSite=Lax, Secure on https sites) holds the member id and their `session_version`; bumping
+that version (password change) ends every older session.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass, field
+
+from fastapi import Request
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from dailypapers.members.models import ApiToken, Member, Vote
+
+SESSION_COOKIE = "dp_session"
+SESSION_DAYS = 30
+TOKEN_PREFIX = "dp_"
+
+
+class NotSignedIn(Exception):
+    """The request needs a member; the message says what to do."""
+
+
+class Forbidden(Exception):
+    """The member may not do this; the message says why."""
+
+
+@dataclass(slots=True)
+class Viewer:
+    """The requester, as the pages and routes see it."""
+
+    member: Member | None = None
+    by_token: bool = False  # authenticated by `Authorization: Bearer`, not by a cookie
+    _voted: set[int] | None = field(default=None, repr=False)
+    _factory: object = field(default=None, repr=False)
+
+    @property
+    def signed_in(self) -> bool:
+        return self.member is not None
+
+    def has_voted(self, paper_id: int) -> bool:
+        """Whether this member upvoted the paper (their votes are read once per request)."""
+        if self.member is None:
+            return False
+        if self._voted is None:
+            with self._factory() as session:  # type: ignore[operator]
+                self._voted = set(
+                    session.scalars(select(Vote.paper_id).where(Vote.member_id == self.member.id))
+                )
+        return paper_id in self._voted
+
+
+def log_in(request: Request, member: Member) -> None:
+    """Start a fresh session for the member (a new CSRF token too: no fixation)."""
+    request.session.clear()
+    request.session.update({"m": member.id, "v": member.session_version})
+    request.state.viewer = None
+
+
+def log_out(request: Request) -> None:
+    request.session.clear()
+    request.state.viewer = None
+
+
+def viewer_of(request: Request) -> Viewer:
+    """Who is asking; read once per request."""
+    cached = getattr(request.state, "viewer", None)
+    if cached is not None:
+        return cached
+    factory = request.app.state.session_factory
+    viewer = Viewer(_factory=factory)
+    authorization = request.headers.get("authorization", "")
+    with factory() as session:
+        if authorization.lower().startswith("bearer "):
+            viewer.member = _member_by_token(session, authorization[7:].strip())
+            viewer.by_token = viewer.member is not None
+        elif "session" in request.scope and request.session.get("m"):
+            member = session.get(Member, request.session["m"])
+            if (
+                member is not None
+                and not member.disabled
+                and member.session_version == request.session.get("v")
+            ):
+                viewer.member = member
+            else:
+                request.session.clear()  # ended elsewhere (password change, disabled)
+        if viewer.member is not None:
+            session.expunge(viewer.member)
+    request.state.viewer = viewer
+    return viewer
+
+
+def require_member(request: Request, *, confirmed: bool = True) -> Member:
+    viewer = viewer_of(request)
+    if viewer.member is None:
+        raise NotSignedIn("Log in first.")
+    if confirmed and not viewer.member.confirmed:
+        raise Forbidden("Confirm your email address first (see the link we sent you).")
+    return viewer.member
+
+
+def new_api_token(session: Session, member: Member, name: str) -> str:
+    """Create a token; the plain value is returned once and never stored."""
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    session.add(ApiToken(member_id=member.id, name=name[:100] or "token",
+                         token_hash=_token_hash(token)))  # fmt: skip
+    return token
+
+
+def _member_by_token(session: Session, token: str) -> Member | None:
+    if not token.startswith(TOKEN_PREFIX) or len(token) > 100:
+        return None
+    row = session.scalar(select(ApiToken).where(ApiToken.token_hash == _token_hash(token)))
+    if row is None:
+        return None
+    member = session.get(Member, row.member_id)
+    if member is None or member.disabled:
+        return None
+    return member
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def viewer_context(request: Request) -> dict[str, object]:
+    """Template context of every page: who is looking."""
+    return {"viewer": viewer_of(request)}
