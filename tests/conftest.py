@@ -12,6 +12,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from email.message import EmailMessage
 from pathlib import Path
@@ -212,17 +213,40 @@ class Community:
     settings: Any
 
 
-@pytest.fixture
-def community(
-    tmp_path: Path, hf_rows: list[dict[str, Any]], mail_sink: MailSink
+@contextmanager
+def running_community(
+    tmp_path: Path, hf_rows: list[dict[str, Any]], mail: MailSink, arxiv: Any, **overrides: Any
 ) -> Iterator[Community]:
     port = free_port()
-    settings = make_settings(tmp_path, smtp_url=mail_sink.url, base_url=f"http://127.0.0.1:{port}")
+    settings = make_settings(
+        tmp_path, smtp_url=mail.url, base_url=f"http://127.0.0.1:{port}",
+        arxiv_api_url=arxiv.api_url, arxiv_request_interval=0.2, **overrides,
+    )  # fmt: skip
     engine, factory = prepare_database(settings)
     rows = [row for row in hf_rows if row.get("featured_date")][-20:]
     source = tmp_path / "papers.jsonl"
     source.write_text("".join(json.dumps(row) + "\n" for row in rows))
     load_file(factory, source, settings.zone)
     with LiveServer(settings, port=port) as server:
-        yield Community(server.url, factory, mail_sink, [row["arxiv_id"] for row in rows], settings)
+        yield Community(server.url, factory, mail, [row["arxiv_id"] for row in rows], settings)
     engine.dispose()
+
+
+@pytest.fixture
+def community(
+    tmp_path: Path, hf_rows: list[dict[str, Any]], mail_sink: MailSink, arxiv_replay: Any
+) -> Iterator[Community]:
+    with running_community(tmp_path, hf_rows, mail_sink, arxiv_replay) as site:
+        yield site
+
+
+@pytest.fixture
+def arxiv_replay() -> Iterator[Any]:
+    """arXiv, replayed from real recorded responses on a loopback port."""
+    from .arxiv_replay import ArxivReplay
+
+    replay = ArxivReplay(SHARED_DIR / "fixtures" / "arxiv").start()
+    try:
+        yield replay
+    finally:
+        replay.stop()

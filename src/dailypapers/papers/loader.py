@@ -70,7 +70,7 @@ def _batches(records: Iterable[PaperRecord], size: int) -> Iterator[list[PaperRe
 def store_batch(session: Session, batch: list[PaperRecord]) -> LoadCounts:
     """Insert new papers, update changed ones and add missing daily entries; all in `session`.
 
-    Every new paper on the site is created here, so that it is keyword-searchable at once.
+    Every new paper on the site is created here (triggers queue it for the keyword index).
     """
     counts = LoadCounts()
     ids = [record.arxiv_id for record in batch]

@@ -16,6 +16,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from starlette.responses import Response
 
 from dailypapers import __version__
+from dailypapers.arxiv.client import PoliteClient
 from dailypapers.database import make_engine, make_session_factory
 from dailypapers.mail.sender import MailSender
 from dailypapers.members import api as members_api
@@ -24,6 +25,7 @@ from dailypapers.members.accounts import Accounts
 from dailypapers.members.auth import SESSION_COOKIE, SESSION_DAYS
 from dailypapers.papers import api as papers_api
 from dailypapers.papers import pages as papers_pages
+from dailypapers.papers import submit_routes
 from dailypapers.revisions import RevisionReader
 from dailypapers.search import api as search_api
 from dailypapers.search import pages as search_pages
@@ -64,6 +66,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if search_engine is not None:
             search_engine.stop()
         keyword_index.stop()
+        app.state.arxiv.close()
         read_revision.close()
         engine.dispose()
 
@@ -82,6 +85,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     keyword_index = KeywordIndex(settings.keyword_index_dir)
     app.state.keyword_index = keyword_index
     app.state.templates = make_templates()
+    app.state.arxiv = PoliteClient(
+        interval=settings.arxiv_request_interval, contact_url=settings.base_url
+    )
     app.state.accounts = Accounts(
         settings.resolved_secret_key(),
         MailSender(settings.smtp_url, settings.mail_from),
@@ -116,6 +122,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(search_api.router)  # before papers_api: /api/papers/{id} would take it
+    app.include_router(submit_routes.router)
+    app.include_router(submit_routes.pages)
     app.include_router(papers_api.router)
     app.include_router(members_api.router)
     app.include_router(members_api.pages)

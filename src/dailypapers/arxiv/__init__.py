@@ -1,0 +1,1 @@
+"""Talking to arXiv politely: the API (Atom) for single papers; OAI-PMH for harvesting."""
