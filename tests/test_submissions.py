@@ -62,6 +62,7 @@ def test_submit_fetches_from_arxiv_and_lists_today(lenient_site: Community, arxi
     again = submit(site, token, "1605.08386")
     assert again.status_code == 409 and "already on the list" in again.json()["error"]
     assert len(arxiv_replay.requests) == 1  # known papers are not fetched again
+
     def first_hit() -> str | None:
         params = {"q": "heat-bath random walks markov bases"}
         hits = httpx.get(f"{site.url}/api/papers/search", params=params).json()

@@ -9,6 +9,8 @@ from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from starlette.responses import Response
 
+from dailypapers.discussion.service import thread
+from dailypapers.members.auth import viewer_of
 from dailypapers.papers import feed
 from dailypapers.papers.arxiv_ids import InvalidArxivId, parse_arxiv_id
 from dailypapers.papers.periods import (
@@ -140,11 +142,18 @@ def paper_page(
             status_code=404,
         )  # fmt: skip
     similar = similar_papers(session, engine, paper.id, limit=SIMILAR_PAPERS)
+    viewer = viewer_of(request)
+    curator = viewer.member is not None and viewer.member.is_curator
+    comments = thread(session, paper.id, show_hidden=curator)
     return _render(
         request,
         "paper.html",
-        {"title": paper.title, "paper": paper, "entry": paper.daily_entry, "similar": similar},
-    )
+        {"title": paper.title, "paper": paper, "entry": paper.daily_entry, "similar": similar,
+         "comments": comments, "curator": curator,
+         "can_edit_links": viewer.member is not None and viewer.member.confirmed and (
+             curator or (paper.daily_entry is not None
+                         and paper.daily_entry.submitted_by_id == viewer.member.id))},
+    )  # fmt: skip
 
 
 PERIOD_EXAMPLES = {

@@ -87,9 +87,9 @@ def build_record(
         categories=_string_list("categories", categories, 50, 40) or [],
         published_date=_date("published", published_date),
         comment=_text("comment", comment, MAX_COMMENT_CHARS, collapse=True),
-        github_url=_url("github_url", github_url),
+        github_url=check_url("github_url", github_url),
         github_stars=_count("github_stars", github_stars),
-        project_page=_url("project_page", project_page),
+        project_page=check_url("project_page", project_page),
         ai_summary=_text("ai_summary", ai_summary, MAX_ABSTRACT_CHARS, collapse=True),
         ai_keywords=_string_list("ai_keywords", ai_keywords, 200, 300),
         upvotes=_count("upvotes", upvotes),
@@ -165,7 +165,7 @@ def _count(name: str, value: Any) -> int | None:
     return value
 
 
-def _url(name: str, value: Any) -> str | None:
+def check_url(name: str, value: Any) -> str | None:
     if value is None or value == "":
         return None
     if not isinstance(value, str):

@@ -17,15 +17,17 @@ from starlette.responses import Response
 
 from dailypapers import __version__
 from dailypapers.arxiv.client import PoliteClient
+from dailypapers.curation import routes as curation_routes
 from dailypapers.database import make_engine, make_session_factory
+from dailypapers.discussion import routes as discussion_routes
 from dailypapers.mail.sender import MailSender
 from dailypapers.members import api as members_api
 from dailypapers.members import pages as members_pages
 from dailypapers.members.accounts import Accounts
 from dailypapers.members.auth import SESSION_COOKIE, SESSION_DAYS
 from dailypapers.papers import api as papers_api
+from dailypapers.papers import links, submit_routes
 from dailypapers.papers import pages as papers_pages
-from dailypapers.papers import submit_routes
 from dailypapers.revisions import RevisionReader
 from dailypapers.search import api as search_api
 from dailypapers.search import pages as search_pages
@@ -122,6 +124,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(search_api.router)  # before papers_api: /api/papers/{id} would take it
+    app.include_router(discussion_routes.router)
+    app.include_router(discussion_routes.pages)
+    app.include_router(links.pages)
+    app.include_router(curation_routes.pages)
     app.include_router(submit_routes.router)
     app.include_router(submit_routes.pages)
     app.include_router(papers_api.router)

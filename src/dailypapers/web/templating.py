@@ -11,6 +11,7 @@ from markupsafe import Markup
 from dailypapers.members.auth import viewer_context
 from dailypapers.search.highlight import highlight
 from dailypapers.web.csrf import csrf_token
+from dailypapers.web.flash import pop_flash
 from dailypapers.web.latex import render_latex
 
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
@@ -63,7 +64,7 @@ def make_templates() -> Jinja2Templates:
         long_date=long_date,
         thousands=thousands,
     )
-    env.globals.update(split_abstract=split_abstract, csrf_token=csrf_token)
+    env.globals.update(split_abstract=split_abstract, csrf_token=csrf_token, pop_flash=pop_flash)
     env.trim_blocks = True
     env.lstrip_blocks = True
     return templates

@@ -1,0 +1,1 @@
+"""Discussion: comments on papers, in Markdown, threaded one level."""

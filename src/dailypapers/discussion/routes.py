@@ -1,0 +1,179 @@
+"""Comment routes: forms on the paper page, and `/api/papers/{id}/comments` for programs."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, HTTPException, Request
+from fastapi.responses import RedirectResponse
+from pydantic import BaseModel, Field
+from sqlalchemy import select
+from starlette.responses import Response
+
+from dailypapers.curation.models import record
+from dailypapers.discussion import service
+from dailypapers.discussion.models import Comment
+from dailypapers.discussion.service import CommentRefused, ThreadComment
+from dailypapers.members.auth import Forbidden, require_member, viewer_of
+from dailypapers.members.models import Member
+from dailypapers.papers.arxiv_ids import InvalidArxivId, parse_arxiv_id
+from dailypapers.papers.models import Paper
+from dailypapers.web import ratelimit
+from dailypapers.web.csrf import HEADER, check_csrf
+from dailypapers.web.deps import SessionDep
+from dailypapers.web.flash import flash
+from dailypapers.web.responses import JSONBytesResponse, json_error
+
+router = APIRouter(tags=["comments"])
+pages = APIRouter(include_in_schema=False)
+
+CsrfField = Annotated[str, Form(alias="csrf_token", max_length=200)]
+BodyField = Annotated[str, Form(max_length=20_000)]
+
+
+class NewComment(BaseModel):
+    body: str = Field(max_length=20_000, description="Markdown")
+    parentId: int | None = Field(None, description="Reply to this comment")
+
+
+def _paper(session: SessionDep, arxiv_id: str) -> Paper:
+    try:
+        normalised = parse_arxiv_id(arxiv_id).id
+    except InvalidArxivId as error:
+        raise HTTPException(400, f"arxiv_id: {error}") from None
+    paper = session.scalar(
+        select(Paper).where(Paper.arxiv_id == normalised, Paper.hidden.is_(False))
+    )
+    if paper is None:
+        raise HTTPException(404, f"No paper {normalised} here.")
+    return paper
+
+
+def _member(session: SessionDep, request: Request) -> Member:
+    viewer = require_member(request)
+    member = session.get(Member, viewer.id)
+    assert member is not None
+    return member
+
+
+def comment_json(item: ThreadComment) -> dict[str, object]:
+    return {
+        "id": item.id,
+        "author": {"name": item.author_username, "fullname": item.author},
+        "body": "" if item.deleted else item.body,
+        "html": "" if item.deleted else item.body_html,
+        "createdAt": item.created_at.isoformat(),
+        "editedAt": item.edited_at.isoformat() if item.edited_at else None,
+        "deleted": item.deleted,
+        "hidden": item.hidden,
+        "replies": [comment_json(reply) for reply in item.replies],
+    }
+
+
+@router.get("/api/papers/{arxiv_id}/comments", summary="A paper's comments, threaded")
+def list_comments(session: SessionDep, arxiv_id: str) -> Response:
+    paper = _paper(session, arxiv_id)
+    return JSONBytesResponse([comment_json(item) for item in service.thread(session, paper.id)])
+
+
+@router.post("/api/papers/{arxiv_id}/comments", status_code=201, summary="Comment on a paper")
+def post_comment(
+    request: Request, session: SessionDep, arxiv_id: str, body: NewComment
+) -> Response:
+    """Markdown; raw HTML is not allowed and links get rel=nofollow. Needs a member (session
+    cookie plus `X-CSRF-Token`, or an API token)."""
+    require_member(request)
+    if not viewer_of(request).by_token:
+        check_csrf(request, request.headers.get(HEADER))
+    member = _member(session, request)
+    ratelimit.enforce(request.app.state.engine, ratelimit.COMMENT, f"member:{member.id}")
+    paper = _paper(session, arxiv_id)
+    try:
+        comment = service.add_comment(session, member, paper.id, body.body, body.parentId)
+    except CommentRefused as error:
+        return json_error(422, str(error))
+    session.commit()
+    return JSONBytesResponse({"id": comment.id, "html": comment.body_html}, status_code=201)
+
+
+def _back(
+    request: Request, arxiv_id: str, comment_id: int | None = None, problem: str | None = None
+) -> Response:
+    if problem:
+        flash(request, problem)
+    anchor = f"#comment-{comment_id}" if comment_id else "#comments"
+    return RedirectResponse(f"/papers/{arxiv_id}{anchor}", status_code=303)
+
+
+@pages.post("/papers/{arxiv_id}/comments")
+def comment_form(
+    request: Request, session: SessionDep, arxiv_id: str, csrf: CsrfField = "",
+    body: BodyField = "", parent_id: Annotated[int | None, Form()] = None,
+) -> Response:  # fmt: skip
+    check_csrf(request, csrf)
+    member = _member(session, request)
+    ratelimit.enforce(request.app.state.engine, ratelimit.COMMENT, f"member:{member.id}")
+    paper = _paper(session, arxiv_id)
+    try:
+        comment = service.add_comment(session, member, paper.id, body, parent_id)
+    except CommentRefused as error:
+        return _back(request, paper.arxiv_id, problem=str(error))
+    session.commit()
+    return _back(request, paper.arxiv_id, comment.id)
+
+
+def _comment_paper(session: SessionDep, comment_id: int) -> tuple[Comment, str]:
+    comment = session.get(Comment, comment_id)
+    if comment is None:
+        raise HTTPException(404, "That comment does not exist.")
+    arxiv_id = session.scalar(select(Paper.arxiv_id).where(Paper.id == comment.paper_id))
+    return comment, str(arxiv_id)
+
+
+@pages.post("/comments/{comment_id}/edit")
+def edit_form(
+    request: Request, session: SessionDep, comment_id: int, csrf: CsrfField = "",
+    body: BodyField = "",
+) -> Response:  # fmt: skip
+    check_csrf(request, csrf)
+    member = _member(session, request)
+    _, arxiv_id = _comment_paper(session, comment_id)
+    try:
+        service.edit_comment(session, member, comment_id, body)
+    except CommentRefused as error:
+        return _back(request, arxiv_id, comment_id, str(error))
+    session.commit()
+    return _back(request, arxiv_id, comment_id)
+
+
+@pages.post("/comments/{comment_id}/delete")
+def delete_form(
+    request: Request, session: SessionDep, comment_id: int, csrf: CsrfField = ""
+) -> Response:
+    check_csrf(request, csrf)
+    member = _member(session, request)
+    _, arxiv_id = _comment_paper(session, comment_id)
+    try:
+        service.delete_comment(session, member, comment_id)
+    except CommentRefused as error:
+        return _back(request, arxiv_id, problem=str(error))
+    session.commit()
+    return _back(request, arxiv_id)
+
+
+@pages.post("/comments/{comment_id}/hide")
+@pages.post("/comments/{comment_id}/unhide")
+def hide_form(
+    request: Request, session: SessionDep, comment_id: int, csrf: CsrfField = ""
+) -> Response:
+    check_csrf(request, csrf)
+    member = _member(session, request)
+    if not member.is_curator:
+        raise Forbidden("Only curators can hide comments.")
+    hide = request.url.path.endswith("/hide")
+    comment, arxiv_id = _comment_paper(session, comment_id)
+    service.set_hidden(session, member, comment_id, hide)
+    record(session, member.id, "hide comment" if hide else "unhide comment",
+           f"comment {comment_id} on {arxiv_id}", comment.body[:200])  # fmt: skip
+    session.commit()
+    return _back(request, arxiv_id, comment_id)
