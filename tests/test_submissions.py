@@ -148,3 +148,30 @@ def test_arxiv_api_parsing(arxiv_replay) -> None:
             fetch_papers(client, arxiv_replay.api_url, ["1605.08386"])
     finally:
         client.close()
+
+
+def test_cli_submit(community: Community, arxiv_replay) -> None:  # type: ignore[no-untyped-def]
+    import os
+    import subprocess
+    import sys
+
+    with community.factory() as session, session.begin():
+        create_member(session, "lise", "lise@example.org", PASSWORD)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DAILYPAPERS_")}
+    env.update(DAILYPAPERS_DATA_DIR=str(community.settings.data_dir),
+               DAILYPAPERS_ARXIV_API_URL=arxiv_replay.api_url, COLUMNS="200")  # fmt: skip
+
+    def cli(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "dailypapers", "submit", *args], env=env,
+                              capture_output=True, text=True, timeout=60)  # fmt: skip
+
+    done = cli("1605.08386", "arXiv:astro-ph/0601001", "--as", "lise")
+    assert done.returncode == 0, done.stderr
+    assert "Heat-bath random walks with Markov bases" in done.stderr
+    paper = httpx.get(f"{community.url}/api/papers/astro-ph/0601001").json()
+    assert paper["submittedOnDailyBy"]["name"] == "lise"
+    again = cli("1605.08386", "not-an-id")
+    assert again.returncode == 1
+    assert "already on the list" in again.stderr and "not-an-id" in again.stderr
+    assert "2 of 2 papers were not submitted" in again.stderr
+    assert cli("1605.08386", "--as", "nobody").returncode == 1

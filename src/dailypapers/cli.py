@@ -311,6 +311,67 @@ def search(
     Console().print(table if results.hits else "No papers match.")
 
 
+@app.command("submit")
+def submit_command(
+    arxiv_ids: Annotated[list[str], typer.Argument(help="arXiv ids or URLs.")],
+    as_member: Annotated[
+        str | None, typer.Option("--as", help="Record this member (user name) as the submitter.")
+    ] = None,
+) -> None:
+    """Fetch papers from arXiv (unless known) and put them on today's list.
+
+    Run by the site's operator, so the age and daily-limit rules do not apply.
+    """
+    from datetime import datetime
+
+    from sqlalchemy import select
+
+    from dailypapers.arxiv.client import PoliteClient
+    from dailypapers.members.models import Member
+    from dailypapers.papers.models import DailyEntry, Paper
+    from dailypapers.papers.submissions import SubmissionRefused, SubmissionRules, submit
+
+    settings = _settings()
+    engine, factory = _prepared_database(settings)
+    client = PoliteClient(interval=settings.arxiv_request_interval, contact_url=settings.base_url)
+    today = datetime.now(settings.zone).date()
+    refused = 0
+    try:
+        with factory() as session:
+            member = None
+            if as_member is not None:
+                member = session.scalar(select(Member).where(Member.username == as_member))
+                if member is None:
+                    fail(f"no member named {as_member!r}")
+            for text in arxiv_ids:
+                try:
+                    done = submit(
+                        session, client, settings.arxiv_api_url, text, member=None, today=today,
+                        rules=SubmissionRules(0, 0),
+                        submitter_name=member.username if member else None,
+                    )  # fmt: skip
+                except SubmissionRefused as error:
+                    session.rollback()
+                    refused += 1
+                    console.print(f"[yellow]{text}[/yellow]: {error}", highlight=False)
+                    continue
+                if member is not None:
+                    entry = session.scalar(
+                        select(DailyEntry).join(Paper).where(Paper.arxiv_id == done.arxiv_id)
+                    )
+                    if entry is not None:
+                        entry.submitted_by_id = member.id
+                        session.commit()
+                console.print(
+                    f"{done.arxiv_id}: {done.title} — on the list of {done.featured_date}"
+                )
+    finally:
+        client.close()
+        engine.dispose()
+    if refused:
+        fail(f"{refused} of {len(arxiv_ids)} papers were not submitted (reasons above)")
+
+
 def _read_password(from_stdin: bool) -> str:
     if from_stdin or not sys.stdin.isatty():
         return sys.stdin.readline().rstrip("\n")

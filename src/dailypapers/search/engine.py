@@ -11,11 +11,12 @@ from __future__ import annotations
 import fcntl
 import logging
 import threading
-from concurrent.futures import ThreadPoolExecutor
+import time
+from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
+from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 from sqlalchemy.orm import Session, sessionmaker
 
 from dailypapers.search.indexing import IndexCounts, index_papers
@@ -25,6 +26,22 @@ log = logging.getLogger(__name__)
 
 QUERY_EMBEDDING_BUDGET_SECONDS = 0.25
 REFRESH_SECONDS = 5.0
+
+
+@dataclass(slots=True)
+class DenseQuery:
+    """A query being embedded and searched in the dense index, on another thread."""
+
+    future: Future[list[tuple[int, float]]]
+    deadline: float
+
+    def result(self) -> list[tuple[int, float]] | None:
+        """(paper id, similarity) best first, or None if not ready by the deadline (the budget)."""
+        try:
+            return self.future.result(timeout=max(self.deadline - time.monotonic(), 0.0))
+        except FutureTimeout:
+            log.warning("query embedding and dense search over their time budget")
+            return None
 
 
 class SearchEngine:
@@ -51,14 +68,14 @@ class SearchEngine:
         self._thread: threading.Thread | None = None
 
     # --- serving -------------------------------------------------------------------------
-    def embed_query(self, text: str) -> np.ndarray | None:
-        """The query's vector, or None if it took longer than the budget."""
-        future = self._queries.submit(lambda: self.embedder.embed([text])[0])
-        try:
-            return future.result(timeout=self.budget_seconds)
-        except FutureTimeout:
-            log.warning("query embedding over its %.0f ms budget", self.budget_seconds * 1000)
-            return None
+    def start_dense_search(self, text: str, k: int) -> DenseQuery:
+        """Embed the query and search the dense index on another thread. The model, faiss and
+        the keyword index all release the interpreter lock, so keyword search runs meanwhile."""
+
+        def run() -> list[tuple[int, float]]:
+            return self.dense.search(self.embedder.embed([text])[0], k)
+
+        return DenseQuery(self._queries.submit(run), time.monotonic() + self.budget_seconds)
 
     @property
     def dense_ready(self) -> bool:

@@ -17,7 +17,7 @@ from dailypapers.search.fusion import CANDIDATES, fuse
 from dailypapers.search.keyword import KeywordIndex, SearchFilters, filter_paper_ids, query_terms
 
 if TYPE_CHECKING:
-    from dailypapers.search.engine import SearchEngine
+    from dailypapers.search.engine import DenseQuery, SearchEngine
 
 MAX_QUERY_CHARS = 250
 MAX_LIMIT = 120
@@ -66,6 +66,10 @@ def search_papers(
     results = SearchResults(text, terms)
     if not text:
         return results
+    dense_query = None
+    if engine is not None and engine.dense_ready:  # runs while the keyword index is searched
+        filtered = filters != SearchFilters()
+        dense_query = engine.start_dense_search(text, CANDIDATES * (5 if filtered else 1))
     pinned = _exact_matches(session, text)
     keyword = [
         paper_id
@@ -73,7 +77,7 @@ def search_papers(
             list(terms), limit=max(limit, CANDIDATES), filters=filters
         )
     ]
-    dense = _dense_ranking(session, text, filters, engine)
+    dense = _dense_ranking(session, dense_query, filters)
     if dense is None:
         fused = [(paper_id, 1.0 / (rank + 1)) for rank, paper_id in enumerate(keyword)]
     else:
@@ -92,18 +96,15 @@ def search_papers(
 
 
 def _dense_ranking(
-    session: Session, text: str, filters: SearchFilters, engine: SearchEngine | None
+    session: Session, dense_query: DenseQuery | None, filters: SearchFilters
 ) -> list[int] | None:
-    """Paper ids nearest to the query's meaning, or None when dense search is unavailable."""
-    if engine is None or not engine.dense_ready:
+    """Paper ids nearest to the query's meaning, or None when dense search is unavailable
+    (no index yet, or over the time budget)."""
+    hits = dense_query.result() if dense_query is not None else None
+    if hits is None:
         return None
-    vector = engine.embed_query(text)
-    if vector is None:
-        return None
-    filtered = filters != SearchFilters()
-    hits = engine.dense.search(vector, CANDIDATES * (5 if filtered else 1))
     ids = [paper_id for paper_id, _ in hits]
-    if filtered:
+    if filters != SearchFilters():
         allowed = filter_paper_ids(session, ids, filters)
         ids = [paper_id for paper_id in ids if paper_id in allowed]
     return ids[:CANDIDATES]
