@@ -240,7 +240,7 @@ def main() -> None:
                     health = http.get("/healthz").json()
                     response = http.get("/api/papers/search", params={"q": "warm up"})
                     ready = (
-                        health["search"]["dense_ann"] or health["search"]["dense_vectors"] < 200_000
+                        health["search"]["dense_ann"] or health["search"]["dense_vectors"] < 50_000
                     )
                     if response.headers.get("x-search-mode") == "hybrid" and ready:
                         break

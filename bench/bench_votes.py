@@ -35,7 +35,7 @@ from dailypapers.settings import Settings
 LUA = """
 local tokens = {%(tokens)s}
 local papers = {%(papers)s}
-local counts = {}
+counts = {}
 local threads = {}
 
 function setup(thread)
@@ -79,6 +79,7 @@ def main() -> None:
     parser.add_argument("--papers", type=int, default=20)
     parser.add_argument("--seconds", type=int, default=30)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--connections", type=int, default=0, help="default: one per member")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         raise SystemExit("this benchmark needs wrk (apt-get install wrk)")
@@ -129,10 +130,12 @@ def main() -> None:
             "papers": ", ".join(f'"{p}"' for p in papers),
         })  # fmt: skip
         result = subprocess.run(
-            ["wrk", "-t2", f"-c{args.members}", f"-d{args.seconds}s", "-s", str(script), base],
-            capture_output=True, text=True, check=True,
+            ["wrk", "-t2", f"-c{args.connections or args.members}", f"-d{args.seconds}s", "-s", str(script), base],
+            capture_output=True, text=True,
         )  # fmt: skip
-        print(result.stdout)
+        print(result.stdout, result.stderr)
+        if result.returncode != 0:
+            raise SystemExit("wrk failed")
         statuses = {int(s): int(n) for s, n in re.findall(r"status (\d+): (\d+)", result.stdout)}
         requests_per_second = float(re.search(r"Requests/sec:\s+([\d.]+)", result.stdout).group(1))  # type: ignore[union-attr]
         with factory() as session:

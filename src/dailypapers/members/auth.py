@@ -116,13 +116,11 @@ def new_api_token(session: Session, member: Member, name: str) -> str:
 def _member_by_token(session: Session, token: str) -> Member | None:
     if not token.startswith(TOKEN_PREFIX) or len(token) > 100:
         return None
-    row = session.scalar(select(ApiToken).where(ApiToken.token_hash == _token_hash(token)))
-    if row is None:
-        return None
-    member = session.get(Member, row.member_id)
-    if member is None or member.disabled:
-        return None
-    return member
+    return session.scalar(
+        select(Member)
+        .join(ApiToken, ApiToken.member_id == Member.id)
+        .where(ApiToken.token_hash == _token_hash(token), Member.disabled.is_(False))
+    )
 
 
 def _token_hash(token: str) -> str:

@@ -1,14 +1,15 @@
 """Approximate nearest neighbours for large corpora: an HNSW graph (faiss) over 8-bit vectors.
 
-Exact search (one matrix product) costs ~0.1 ms per thousand papers: fine up to a couple of
-hundred thousand, too slow at a million. Above `ANN_MIN_VECTORS` the dense index asks this
-graph for `ANN_CANDIDATES` candidates and re-scores them exactly with the float32 vectors, so
-the 8-bit storage costs no precision in the final order.
+Exact search (one matrix product) costs ~0.1 ms per thousand papers: 22 ms at 180k, 95 ms at a
+million, against 4-6 ms for the graph at either size (docs/benchmarks.md). Above
+`ANN_MIN_VECTORS` the dense index asks this graph for `ANN_CANDIDATES` candidates and re-scores
+them exactly with the float32 vectors, so the 8-bit storage costs no precision in the final
+order.
 
 The graph is labelled with paper ids and saved to `<data_dir>/dense-ann/` with the largest
 embedding row id it holds; a process that starts later loads it and adds only newer rows. A
 re-embedded paper is added again under the same label (HNSW cannot remove); the duplicates are
-merged when results are re-scored, and the next full build drops them.
+merged when results are re-scored (delete the folder to have it built afresh without them).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from typing import Any
 import faiss
 import numpy as np
 
-ANN_MIN_VECTORS = 200_000
+ANN_MIN_VECTORS = 50_000  # below this, exact search is as fast
 ANN_CANDIDATES = 100
 # Measured at 1M vectors (docs/benchmarks.md): M = 16 gave recall@10 of 0.39-0.87 on the
 # benchmark's vectors; M = 32 gives 0.931 with efSearch 256, 0.946 with 512 and 0.965 with 768
