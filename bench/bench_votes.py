@@ -129,8 +129,9 @@ def main() -> None:
             "tokens": ", ".join(f'"{t}"' for t in tokens),
             "papers": ", ".join(f'"{p}"' for p in papers),
         })  # fmt: skip
+        connections = args.connections or args.members
         result = subprocess.run(
-            ["wrk", "-t2", f"-c{args.connections or args.members}", f"-d{args.seconds}s", "-s", str(script), base],
+            ["wrk", "-t2", f"-c{connections}", f"-d{args.seconds}s", "-s", str(script), base],
             capture_output=True, text=True,
         )  # fmt: skip
         print(result.stdout, result.stderr)
