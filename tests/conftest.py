@@ -166,9 +166,15 @@ class MailSink:
         self.messages: list[EmailMessage] = []
         self.port = free_port()
         self.controller = Controller(self, hostname="127.0.0.1", port=self.port)
+        # Tests may answer some messages otherwise: a reply such as "451 try later" or
+        # "550 no such user" (the message is then not kept), or None to accept it.
+        self.reply: Any = lambda message: None
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
         message = email.message_from_bytes(envelope.content, policy=email.policy.default)
+        refusal = self.reply(message)
+        if refusal:
+            return str(refusal)
         self.messages.append(message)  # type: ignore[arg-type]
         return "250 OK"
 

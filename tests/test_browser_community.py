@@ -31,7 +31,7 @@ def test_sign_up_confirm_log_in_and_upvote(
     page.goto(site.url + "/")
     page.get_by_role("link", name="Sign up").click()
     page.get_by_label("User name").fill("marie")
-    page.get_by_label("Email").fill("marie@example.org")
+    page.get_by_label("Email", exact=True).fill("marie@example.org")
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Create account").click()
     expect(page.get_by_role("heading", name="Check your inbox")).to_be_visible()
@@ -58,3 +58,23 @@ def test_sign_up_confirm_log_in_and_upvote(
     page.reload()
     expect(page.locator("article.card").first.locator(".vote-count")).to_have_text(str(before))
     assert errors == []
+
+
+def test_subscribe_from_the_footer_and_confirm_from_the_email(
+    page: Page, site: Community, artifacts_dir: Path
+) -> None:
+    page.goto(site.url + "/")
+    page.get_by_label("Get trending papers in your email inbox").fill("rosalind@example.org")
+    page.get_by_role("button", name="Subscribe").click()
+    expect(page.get_by_label("Email", exact=True)).to_have_value("rosalind@example.org")
+    page.get_by_label("How often").select_option("weekly")
+    page.get_by_label("Topics to follow").fill("protein structure\ncrystallography")
+    page.locator("main").get_by_role("button", name="Subscribe").click()
+    expect(page.get_by_role("heading", name="Check your inbox")).to_be_visible()
+    [message] = site.mail.wait_for("rosalind@example.org")
+    page.goto(site.mail.link(message, f"{site.url}/subscribe/confirm/"))
+    expect(page.get_by_role("heading", name="You are subscribed")).to_be_visible()
+    expect(page.get_by_text("The weekly digest will come to rosalind@example.org")).to_be_visible()
+    page.get_by_role("link", name="Manage your digest").click()
+    expect(page.get_by_label("Topics")).to_have_value("protein structure\ncrystallography")
+    page.screenshot(path=artifacts_dir / "digest-settings.png")

@@ -33,6 +33,8 @@ app = typer.Typer(
 )
 db_app = typer.Typer(help="Database migrations and backups.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+digest_app = typer.Typer(help="Email digests.", no_args_is_help=True)
+app.add_typer(digest_app, name="digest")
 users_app = typer.Typer(help="Members: create an admin, list, disable, change roles.",
                         no_args_is_help=True)  # fmt: skip
 app.add_typer(users_app, name="users")
@@ -370,6 +372,67 @@ def submit_command(
         engine.dispose()
     if refused:
         fail(f"{refused} of {len(arxiv_ids)} papers were not submitted (reasons above)")
+
+
+@digest_app.command("send")
+def digest_send(
+    period: Annotated[str, typer.Option(help="daily or weekly.")] = "daily",
+    day: Annotated[
+        str | None, typer.Option("--date", help="Send as on this day (YYYY-MM-DD); default today.")
+    ] = None,
+    dry_run: Annotated[bool, typer.Option(help="Compose and count, send nothing.")] = False,
+) -> None:
+    """Send the due digests of today (or --date), each exactly once.
+
+    Safe to stop and run again: digests already sent are skipped, interrupted ones are sent.
+    """
+    from datetime import date, datetime
+
+    from dailypapers.digests.delivery import SiteMail, send_digests
+    from dailypapers.digests.letters import Tokens
+    from dailypapers.digests.schedule import DAY_NAMES, daily_period, parse_days, weekly_period
+    from dailypapers.mail.sender import MailSender
+    from dailypapers.search.engine import SearchEngine
+    from dailypapers.search.keyword import KeywordIndex
+
+    settings = _settings()
+    if period not in ("daily", "weekly"):
+        fail("--period must be daily or weekly")
+    try:
+        today = date.fromisoformat(day) if day else datetime.now(settings.zone).date()
+    except ValueError:
+        fail(f"--date: {day!r} is not a date (YYYY-MM-DD)")
+    due = (
+        daily_period(today, parse_days(settings.digest_days))
+        if period == "daily"
+        else weekly_period(today, DAY_NAMES.index(settings.digest_weekly_day))
+    )
+    if due is None:
+        console.print(f"No {period} digest is due on {today:%A %Y-%m-%d} (see DIGEST_DAYS).")
+        return
+    engine, factory = _prepared_database(settings)
+    _sync_keyword_index(factory, settings)
+    keyword_index = KeywordIndex(settings.keyword_index_dir)
+    search_engine = None
+    if settings.dense_search:
+        search_engine = SearchEngine(factory, budget_seconds=5.0)
+        search_engine.refresh()
+    tokens = Tokens(settings.resolved_secret_key())
+    site = SiteMail(settings.base_url, settings.site_name, tokens,
+                    MailSender(settings.smtp_url, settings.mail_from))  # fmt: skip
+    try:
+        report = send_digests(factory, due, site, keyword_index=keyword_index,
+                              engine=search_engine, dry_run=dry_run)  # fmt: skip
+    finally:
+        engine.dispose()
+    verb = "would send" if dry_run else "sent"
+    console.print(
+        f"{due.key}: {verb} {report.sent:,}, empty {report.empty:,}, already done "
+        f"{report.already_done:,}, failed {report.failed:,}, deferred {report.deferred:,} "
+        f"in {report.seconds:.1f} s"
+    )
+    if report.deferred:
+        fail(f"{report.deferred} digests could not be sent yet (temporary failures); run again")
 
 
 def _read_password(from_stdin: bool) -> str:

@@ -74,6 +74,19 @@ class Settings(BaseSettings):
         5, ge=0, le=1000,
         description="How many papers a member may submit per day (curators are exempt).",
     )  # fmt: skip
+    digest_days: str = Field(
+        "mon,tue,wed,thu,fri",
+        description="Days a daily digest goes out (arXiv announces Sunday to Thursday evenings).",
+    )
+    digest_weekly_day: str = Field("mon", description="Day the weekly digest goes out.")
+    digest_send_hour: int = Field(
+        7, ge=0, le=23, description="Hour (site time zone) from which the day's digests are sent."
+    )
+    digest_scheduler: bool = Field(
+        True,
+        description="Let the web app send due digests itself (no cron needed); turn off when a "
+        "worker or cron runs `dailypapers digest send`.",
+    )
     arxiv_api_url: str = Field(
         "https://export.arxiv.org/api/query",
         description="The arXiv API, for fetching submitted papers' metadata.",
@@ -116,6 +129,14 @@ class Settings(BaseSettings):
         if value:
             SmtpTarget.from_url(value)  # raises ValueError naming the expected form
         return value
+
+    @field_validator("digest_days", "digest_weekly_day")
+    @classmethod
+    def _days(cls, value: str) -> str:
+        from dailypapers.digests.schedule import parse_days
+
+        parse_days(value)
+        return value.lower().replace(" ", "")
 
     @field_validator("log_level")
     @classmethod

@@ -217,8 +217,19 @@ def settings_page(request: Request, session: SessionDep) -> Response:
     return _render(
         request,
         "settings.html",
-        {"title": "Settings", "tokens": tokens, "new_token": None, "problem": ""},
-    )
+        {"title": "Settings", "tokens": tokens, "new_token": None, "problem": "",
+         "digest_url": _digest_url(request, session, member)},
+    )  # fmt: skip
+
+
+def _digest_url(request: Request, session: SessionDep, member: Member) -> str:
+    """The member's digest settings (by their address), or the page to subscribe."""
+    from dailypapers.digests.models import Subscriber
+
+    subscriber_id = session.scalar(select(Subscriber.id).where(Subscriber.email == member.email))
+    if subscriber_id is None:
+        return "/subscribe"
+    return f"/subscribe/manage/{request.app.state.digest_tokens.unsubscribe(subscriber_id)}"
 
 
 @router.post("/settings/profile")

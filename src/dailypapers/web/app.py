@@ -19,6 +19,10 @@ from dailypapers import __version__
 from dailypapers.arxiv.client import PoliteClient
 from dailypapers.curation import routes as curation_routes
 from dailypapers.database import make_engine, make_session_factory
+from dailypapers.digests import routes as digest_routes
+from dailypapers.digests.delivery import SiteMail
+from dailypapers.digests.letters import Tokens
+from dailypapers.digests.scheduler import DigestScheduler
 from dailypapers.discussion import routes as discussion_routes
 from dailypapers.mail.sender import MailSender
 from dailypapers.members import api as members_api
@@ -64,7 +68,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             )
             search_engine.start()
         app.state.search_engine = search_engine
+        scheduler = None
+        if settings.digest_scheduler:
+            scheduler = DigestScheduler(app.state.session_factory, settings, site_mail,
+                                        keyword_index, search_engine)  # fmt: skip
+            scheduler.start()
         yield
+        if scheduler is not None:
+            scheduler.stop()
         if search_engine is not None:
             search_engine.stop()
         keyword_index.stop()
@@ -90,12 +101,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.arxiv = PoliteClient(
         interval=settings.arxiv_request_interval, contact_url=settings.base_url
     )
+    mail = MailSender(settings.smtp_url, settings.mail_from)
     app.state.accounts = Accounts(
-        settings.resolved_secret_key(),
-        MailSender(settings.smtp_url, settings.mail_from),
-        settings.base_url,
-        settings.site_name,
+        settings.resolved_secret_key(), mail, settings.base_url, settings.site_name
     )
+    app.state.digest_tokens = Tokens(settings.resolved_secret_key())
+    site_mail = SiteMail(settings.base_url, settings.site_name, app.state.digest_tokens, mail)
     app.state.templates.env.globals.update(site_name=settings.site_name, version=__version__)
 
     read_revision = RevisionReader(engine)
@@ -128,6 +139,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(discussion_routes.pages)
     app.include_router(links.pages)
     app.include_router(curation_routes.pages)
+    app.include_router(digest_routes.pages)
     app.include_router(submit_routes.router)
     app.include_router(submit_routes.pages)
     app.include_router(papers_api.router)

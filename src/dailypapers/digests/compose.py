@@ -1,0 +1,110 @@
+"""What goes into one reader's digest: the period's trending papers, then the new papers that
+best match each followed topic — leaving out every paper the reader was already sent."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from dailypapers.digests.models import SentPaper, Subscriber, Topic
+from dailypapers.digests.schedule import DigestPeriod
+from dailypapers.papers.feed import PaperItem, paper_items
+from dailypapers.papers.models import DailyEntry, Paper
+from dailypapers.papers.trending import trending_score
+from dailypapers.search.keyword import SearchFilters
+from dailypapers.search.service import search_papers
+
+TRENDING_PAPERS = 10
+PAPERS_PER_TOPIC = 5
+# Topic matches are papers published on arXiv in the period or a few days before (arXiv's
+# announcement lags submission).
+TOPIC_LOOKBACK_DAYS = 3
+
+
+@dataclass(slots=True)
+class TopicSection:
+    query: str
+    paper_ids: list[int]
+
+
+@dataclass(slots=True)
+class Digest:
+    subscriber: Subscriber
+    period: DigestPeriod
+    trending: list[int] = field(default_factory=list)
+    topics: list[TopicSection] = field(default_factory=list)
+
+    @property
+    def paper_ids(self) -> list[int]:
+        return self.trending + [paper_id for topic in self.topics for paper_id in topic.paper_ids]
+
+    @property
+    def empty(self) -> bool:
+        return not self.paper_ids
+
+
+class Composer:
+    """Composes digests for one period; shares the period's rankings between readers."""
+
+    def __init__(self, session: Session, period: DigestPeriod, keyword_index, engine=None) -> None:  # type: ignore[no-untyped-def]
+        self.session = session
+        self.period = period
+        self.keyword_index = keyword_index
+        self.engine = engine
+        self._trending: list[tuple[int, int]] | None = None  # (paper id, upvotes), best first
+        self._topics: dict[str, list[int]] = {}
+
+    def trending(self) -> list[tuple[int, int]]:
+        if self._trending is None:
+            rows = self.session.execute(
+                select(Paper.id, Paper.imported_upvotes + Paper.vote_count, Paper.github_stars,
+                       DailyEntry.featured_date)
+                .join(DailyEntry, DailyEntry.paper_id == Paper.id)
+                .where(DailyEntry.featured_date >= self.period.start,
+                       DailyEntry.featured_date <= self.period.end, Paper.hidden.is_(False))
+            ).all()  # fmt: skip
+            anchor = self.period.end
+            ranked = sorted(rows, key=lambda r: (-trending_score(r[1], r[2], r[3], anchor), r[0]))
+            self._trending = [(paper_id, upvotes) for paper_id, upvotes, _, _ in ranked]
+        return self._trending
+
+    def topic(self, query: str) -> list[int]:
+        if query not in self._topics:
+            filters = SearchFilters(
+                published_from=self.period.start - timedelta(days=TOPIC_LOOKBACK_DAYS),
+                published_to=self.period.end,
+            )
+            results = search_papers(self.session, query, keyword_index=self.keyword_index,
+                                    limit=50, filters=filters, engine=self.engine)  # fmt: skip
+            self._topics[query] = [hit.item.paper.id for hit in results.hits]
+        return self._topics[query]
+
+    def compose(self, subscriber: Subscriber) -> Digest:
+        digest = Digest(subscriber, self.period)
+        seen = set(
+            self.session.scalars(
+                select(SentPaper.paper_id).where(SentPaper.subscriber_id == subscriber.id)
+            )
+        )
+        for paper_id, upvotes in self.trending():
+            if len(digest.trending) >= TRENDING_PAPERS:
+                break
+            if upvotes >= subscriber.min_upvotes and paper_id not in seen:
+                digest.trending.append(paper_id)
+                seen.add(paper_id)
+        queries = self.session.scalars(
+            select(Topic.query).where(Topic.subscriber_id == subscriber.id).order_by(Topic.id)
+        ).all()
+        for query in queries:
+            picked = [paper_id for paper_id in self.topic(query) if paper_id not in seen]
+            picked = picked[:PAPERS_PER_TOPIC]
+            seen.update(picked)
+            if picked:
+                digest.topics.append(TopicSection(query, picked))
+        return digest
+
+    def items(self, digest: Digest) -> dict[int, PaperItem]:
+        return paper_items(self.session, digest.paper_ids)

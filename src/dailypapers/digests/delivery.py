@@ -1,0 +1,207 @@
+"""Sending the due digests exactly once.
+
+For each active subscriber of the period's frequency, in id order:
+
+1. a ledger row (subscriber, period) that is `sent`, `empty` or `failed` means done: skip;
+2. compose; an empty digest is recorded as `empty` and not sent;
+3. *claim*: insert the ledger row as `sending` (with the Message-ID and the papers) and commit,
+   so that another worker skips it (the unique key refuses a second row);
+4. send through SMTP, retrying temporary failures (connection refused, 4xx) with backoff;
+5. on success mark it `sent` and record the papers as sent to this reader, in one commit; on a
+   permanent failure (5xx) mark it `failed` and count a bounce (at `MAX_BOUNCES` in a row the
+   address is stopped); after the last temporary failure leave it `sending` for the next run.
+
+A run killed at any point leaves each digest `sending` (retried next run, with the same
+papers and Message-ID) or finished. The one window for a duplicate is between the SMTP server's
+250 reply and our commit, microseconds wide; the repeat carries the same Message-ID, which mail
+systems use to drop duplicates.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from dailypapers.database import utcnow
+from dailypapers.digests.compose import Composer, Digest, TopicSection
+from dailypapers.digests.letters import Tokens, letter, message_id
+from dailypapers.digests.models import DigestSend, SentPaper, Subscriber
+from dailypapers.digests.schedule import DigestPeriod
+from dailypapers.mail.sender import MailSender, PermanentMailError, TemporaryMailError
+
+log = logging.getLogger(__name__)
+
+MAX_BOUNCES = 3
+RETRY_DELAYS = (1.0, 4.0, 15.0)  # seconds between attempts after a temporary failure
+
+
+@dataclass(slots=True)
+class SendReport:
+    sent: int = 0
+    empty: int = 0
+    already_done: int = 0
+    failed: int = 0  # permanent failures
+    deferred: int = 0  # temporary failures left for the next run
+    seconds: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class SiteMail:
+    base_url: str
+    site_name: str
+    tokens: Tokens
+    sender: MailSender
+
+
+def send_digests(
+    factory: sessionmaker[Session],
+    period: DigestPeriod,
+    site: SiteMail,
+    *,
+    keyword_index,  # type: ignore[no-untyped-def]
+    engine=None,  # type: ignore[no-untyped-def]
+    dry_run: bool = False,
+    on_progress: Callable[[SendReport], None] | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+) -> SendReport:
+    report = SendReport()
+    started = time.perf_counter()
+    with factory() as session:
+        composer = Composer(session, period, keyword_index, engine)
+        subscriber_ids = session.scalars(
+            select(Subscriber.id)
+            .where(Subscriber.frequency == period.frequency,
+                   Subscriber.confirmed_at.is_not(None), Subscriber.unsubscribed_at.is_(None),
+                   Subscriber.stopped_reason.is_(None))
+            .order_by(Subscriber.id)
+        ).all()  # fmt: skip
+        done = {
+            subscriber_id: status
+            for subscriber_id, status in session.execute(
+                select(DigestSend.subscriber_id, DigestSend.status).where(
+                    DigestSend.period == period.key
+                )
+            )
+        }
+        for subscriber_id in subscriber_ids:
+            status = done.get(subscriber_id)
+            if status in ("sent", "empty", "failed"):
+                report.already_done += 1
+                continue
+            subscriber = session.get(Subscriber, subscriber_id)
+            assert subscriber is not None
+            if status == "sending":  # a run stopped mid-way: the same digest again
+                row = session.scalar(
+                    select(DigestSend).where(
+                        DigestSend.subscriber_id == subscriber_id, DigestSend.period == period.key
+                    )
+                )
+                assert row is not None
+                digest = Digest(subscriber, period, [int(i) for i in row.papers.split(",") if i])
+            else:
+                digest = composer.compose(subscriber)
+                if dry_run:
+                    report.sent += 0 if digest.empty else 1
+                    report.empty += 1 if digest.empty else 0
+                    continue
+                row = _claim(session, subscriber, period, digest, site.base_url)
+                if row is None:
+                    report.already_done += 1
+                    continue
+                if row.status == "empty":
+                    report.empty += 1
+                    continue
+            _deliver(session, composer, row, digest, site, report, sleep)
+            if on_progress is not None:
+                report.seconds = time.perf_counter() - started
+                on_progress(report)
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _claim(session: Session, subscriber: Subscriber, period: DigestPeriod, digest: Digest,
+           base_url: str) -> DigestSend | None:  # fmt: skip
+    row = DigestSend(
+        subscriber_id=subscriber.id, period=period.key,
+        status="empty" if digest.empty else "sending",
+        message_id=message_id(subscriber.id, period.key, base_url),
+        papers=",".join(str(paper_id) for paper_id in digest.paper_ids),
+    )  # fmt: skip
+    session.add(row)
+    try:
+        session.commit()
+    except IntegrityError:  # another worker claimed it first
+        session.rollback()
+        return None
+    return row
+
+
+def _deliver(
+    session: Session,
+    composer: Composer,
+    row: DigestSend,
+    digest: Digest,
+    site: SiteMail,
+    report: SendReport,
+    sleep: Callable[[float], None],
+) -> None:
+    items = composer.items(digest)
+    if row.status == "sending" and not digest.topics:
+        digest = _regroup(composer, digest)
+    message = letter(
+        digest, items, base_url=site.base_url, site_name=site.site_name,
+        sender=site.sender.sender, tokens=site.tokens, message_id=row.message_id,
+    )  # fmt: skip
+    for delay in (*RETRY_DELAYS, None):
+        try:
+            site.sender.send(message)
+        except TemporaryMailError as error:
+            row.attempts += 1
+            row.last_error = str(error)[:500]
+            session.commit()
+            if delay is None:
+                report.deferred += 1
+                log.warning("digest to subscriber %s deferred: %s", row.subscriber_id, error)
+                return
+            sleep(delay)
+            continue
+        except PermanentMailError as error:
+            row.status, row.last_error = "failed", str(error)[:500]
+            subscriber = digest.subscriber
+            subscriber.bounces += 1
+            if subscriber.bounces >= MAX_BOUNCES:
+                subscriber.stopped_reason = f"{MAX_BOUNCES} permanent delivery failures in a row"
+            session.commit()
+            report.failed += 1
+            return
+        row.status, row.sent_at = "sent", utcnow()
+        digest.subscriber.bounces = 0
+        already = set(session.scalars(select(SentPaper.paper_id).where(
+            SentPaper.subscriber_id == row.subscriber_id,
+            SentPaper.paper_id.in_(digest.paper_ids))))  # fmt: skip
+        session.add_all(
+            SentPaper(subscriber_id=row.subscriber_id, paper_id=paper_id)
+            for paper_id in dict.fromkeys(digest.paper_ids)
+            if paper_id not in already
+        )
+        session.commit()
+        report.sent += 1
+        return
+
+
+def _regroup(composer: Composer, digest: Digest) -> Digest:
+    """A digest read back from the ledger has only its paper ids: put the period's trending
+    papers first and the rest under the reader's topics, as when it was composed."""
+    trending = {paper_id for paper_id, _ in composer.trending()}
+    first = [paper_id for paper_id in digest.trending if paper_id in trending]
+    rest = [paper_id for paper_id in digest.trending if paper_id not in trending]
+    regrouped = Digest(digest.subscriber, digest.period, first)
+    if rest:
+        regrouped.topics.append(TopicSection("your topics", rest))
+    return regrouped

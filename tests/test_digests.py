@@ -1,0 +1,333 @@
+"""Digests over a real SMTP server (aiosmtpd on loopback): double opt-in, composition, delivery
+exactly once (also across a killed run), retries and bounces, one-click unsubscribe."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections import Counter
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import func, select
+
+from dailypapers.database import utcnow
+from dailypapers.digests.delivery import SiteMail, send_digests
+from dailypapers.digests.letters import Tokens
+from dailypapers.digests.models import DigestSend, SentPaper, Subscriber, Topic
+from dailypapers.digests.schedule import daily_period, parse_days, weekly_period
+from dailypapers.mail.sender import MailSender
+from dailypapers.papers.importing import load_file
+from dailypapers.search.keyword import KeywordIndex
+
+from .conftest import LiveServer, MailSink, free_port, make_settings, prepare_database
+from .test_accounts import csrf_of
+
+WEEKDAYS = parse_days("mon,tue,wed,thu,fri")
+
+
+def test_digest_days_and_periods() -> None:
+    monday, tuesday, saturday = date(2026, 8, 24), date(2026, 8, 25), date(2026, 8, 22)
+    covers = daily_period(monday, WEEKDAYS)
+    assert covers is not None and (covers.start, covers.end) == (
+        date(2026, 8, 21),
+        date(2026, 8, 23),
+    )
+    tuesday_period = daily_period(tuesday, WEEKDAYS)
+    assert tuesday_period is not None and tuesday_period.start == tuesday_period.end == monday
+    assert daily_period(saturday, WEEKDAYS) is None  # no weekend issue
+    week = weekly_period(monday, 0)
+    assert week is not None and week.key == "weekly:2026-W34"
+    assert (week.start, week.end) == (date(2026, 8, 17), date(2026, 8, 23))
+    with pytest.raises(ValueError, match="'funday' is not a day"):
+        parse_days("mon,funday")
+
+
+class Site:
+    def __init__(self, folder: Path, rows: list[dict[str, Any]], sink: MailSink) -> None:
+        self.port = free_port()
+        self.settings = make_settings(
+            folder,
+            smtp_url=sink.url,
+            base_url=f"http://127.0.0.1:{self.port}",
+            digest_scheduler=False,
+        )
+        self.engine, self.factory = prepare_database(self.settings)
+        source = folder / "papers.jsonl"
+        source.write_text("".join(json.dumps(row) + "\n" for row in rows))
+        load_file(self.factory, source, self.settings.zone)
+        self.keyword_index = KeywordIndex(self.settings.keyword_index_dir)
+        self.keyword_index.sync(self.factory)
+        self.sink = sink
+        self.mail = SiteMail(
+            self.settings.base_url,
+            self.settings.site_name,
+            Tokens(self.settings.resolved_secret_key()),
+            MailSender(sink.url, self.settings.mail_from),
+        )
+
+    def subscribers(self, count: int, topics: tuple[str, ...] = (), **fields: Any) -> list[int]:
+        with self.factory() as session, session.begin():
+            made = [
+                Subscriber(
+                    email=f"reader{i}@example.org",
+                    frequency="daily",
+                    min_upvotes=0,
+                    bounces=0,
+                    confirmed_at=utcnow(),
+                    **fields,
+                )
+                for i in range(count)
+            ]
+            session.add_all(made)
+            session.flush()
+            for subscriber in made:
+                session.add_all(Topic(subscriber_id=subscriber.id, query=q) for q in topics)
+            return [s.id for s in made]
+
+    def send(self, day: date, **options: Any):  # type: ignore[no-untyped-def]
+        period = daily_period(day, WEEKDAYS)
+        assert period is not None
+        return send_digests(
+            self.factory,
+            period,
+            self.mail,
+            keyword_index=self.keyword_index,
+            sleep=lambda seconds: None,
+            **options,
+        )
+
+
+@pytest.fixture
+def recent_rows(hf_rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The real papers of the last five featured days of the shared file."""
+    days = sorted({row["featured_date"] for row in hf_rows if row.get("featured_date")})[-5:]
+    return [row for row in hf_rows if row.get("featured_date") in days]
+
+
+def digest_day(rows: list[dict[str, Any]]) -> date:
+    """The first digest day after the latest featured day (its digest covers that day)."""
+    latest = max(date.fromisoformat(row["featured_date"]) for row in rows)
+    day = latest + timedelta(days=1)
+    while day.weekday() not in WEEKDAYS:
+        day += timedelta(days=1)
+    return day
+
+
+def test_compose_and_deliver_a_digest(tmp_path: Path, recent_rows, mail_sink: MailSink) -> None:  # type: ignore[no-untyped-def]
+    site = Site(tmp_path, recent_rows, mail_sink)
+    [reader] = site.subscribers(1, topics=("language model agents",))
+    day = digest_day(recent_rows)
+    report = site.send(day)
+    assert (report.sent, report.empty, report.failed) == (1, 0, 0)
+    [message] = mail_sink.wait_for("reader0@example.org")
+    assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    unsubscribe = re.fullmatch(r"<(http://\S+/unsubscribe/\S+)>", message["List-Unsubscribe"])
+    assert unsubscribe is not None
+    assert message["Message-ID"] == f"<digest.daily.{day.isoformat()}.{reader}@127.0.0.1>"
+    text = message.get_body(("plain",)).get_content()
+    html = message.get_body(("html",)).get_content()
+    assert "TRENDING ON THE DAILY LIST" in text and 'NEW ON "language model agents"' in text
+    assert "You get this because reader0@example.org subscribed" in text
+    assert "<script" not in html and "style=" in html and "fonts.googleapis" not in html
+    latest = max(recent_rows, key=lambda r: (r["featured_date"], r.get("upvotes") or 0))
+    assert latest["title"].split()[0] in text
+
+    with LiveServer(site.settings, port=site.port) as server:
+        links = set(re.findall(rf"{re.escape(server.url)}/\S+", text))
+        assert any("/papers/" in link for link in links)
+        for link in links:
+            if "/unsubscribe/" in link:
+                page = httpx.get(link)  # a GET asks, it does not unsubscribe
+                assert page.status_code == 200 and "Stop all digests" in page.text
+                continue
+            assert httpx.get(link).status_code == 200, link
+        one_click = httpx.post(unsubscribe.group(1), data={"List-Unsubscribe": "One-Click"})
+        assert one_click.status_code == 200 and one_click.json() == {"unsubscribed": True}
+
+    # Sent papers are remembered, and an unsubscribed reader gets nothing more.
+    with site.factory() as session:
+        sent = session.scalar(select(func.count()).select_from(SentPaper))
+        assert sent == len(message.get_body(("plain",)).get_content().split("/papers/")) - 1
+        assert session.scalar(select(Subscriber.unsubscribed_at)) is not None
+    later = site.send(day + timedelta(days=1))
+    assert later.sent == 0 and len(mail_sink.messages) == 1
+    again = site.send(day)  # the same period again: already done
+    assert again.sent == 0 and len(mail_sink.messages) == 1
+    site.engine.dispose()
+
+
+def test_never_the_same_paper_twice_and_no_empty_digest(
+    tmp_path: Path, recent_rows, mail_sink: MailSink
+) -> None:  # type: ignore[no-untyped-def]
+    site = Site(tmp_path, recent_rows, mail_sink)
+    site.subscribers(2)
+    day = digest_day(recent_rows)
+    assert site.send(day).sent == 2
+    # The next digest day covers no new featured papers: nothing new, so nothing is sent.
+    next_day = day + timedelta(days=1)
+    while next_day.weekday() not in WEEKDAYS:
+        next_day += timedelta(days=1)
+    report = site.send(next_day)
+    assert (report.sent, report.empty) == (0, 2)
+    assert len(mail_sink.messages) == 2
+    with site.factory() as session:
+        statuses = Counter(session.scalars(select(DigestSend.status)))
+        assert statuses == {"sent": 2, "empty": 2}
+    site.engine.dispose()
+
+
+def test_temporary_failures_are_retried_and_bounces_stop_an_address(
+    tmp_path: Path,
+    recent_rows,
+    mail_sink: MailSink,  # type: ignore[no-untyped-def]
+) -> None:
+    site = Site(tmp_path, recent_rows, mail_sink)
+    site.subscribers(3)
+    refused_once: set[str] = set()
+
+    def reply(message: Any) -> str | None:
+        to = message["To"]
+        if to == "reader0@example.org" and to not in refused_once:
+            refused_once.add(to)
+            return "451 4.3.0 try again later"
+        if to == "reader1@example.org":
+            return "550 5.1.1 no such user"
+        return None
+
+    mail_sink.reply = reply
+    day = digest_day(recent_rows)
+    report = site.send(day)
+    assert (report.sent, report.failed, report.deferred) == (2, 1, 0)
+    assert sorted(m["To"] for m in mail_sink.messages) == [
+        "reader0@example.org",
+        "reader2@example.org",
+    ]
+    with site.factory() as session:
+        bounced = session.scalar(
+            select(Subscriber).where(Subscriber.email == "reader1@example.org")
+        )
+        assert bounced is not None and bounced.bounces == 1 and bounced.stopped_reason is None
+        row = session.scalar(select(DigestSend).where(DigestSend.subscriber_id == bounced.id))
+        assert row is not None and row.status == "failed" and "550" in (row.last_error or "")
+        bounced.bounces = 2  # two earlier permanent failures in a row
+        session.delete(row)  # and this period's digest not yet tried
+        session.commit()
+    assert site.send(day).failed == 1
+    with site.factory() as session:
+        bounced = session.scalar(
+            select(Subscriber).where(Subscriber.email == "reader1@example.org")
+        )
+        assert bounced is not None and bounced.bounces == 3
+        assert bounced.stopped_reason == "3 permanent delivery failures in a row"
+    assert site.send(day).failed == 0  # a stopped address is not tried again
+    site.engine.dispose()
+
+
+def test_smtp_down_defers_and_a_later_run_delivers(tmp_path: Path, recent_rows) -> None:  # type: ignore[no-untyped-def]
+    sink = MailSink()
+    site = Site(tmp_path, recent_rows, sink)  # the sink is not started: connection refused
+    site.subscribers(2)
+    day = digest_day(recent_rows)
+    report = site.send(day)
+    assert (report.sent, report.deferred) == (0, 2)
+    sink.controller.start()
+    try:
+        report = site.send(day)
+        assert report.sent == 2
+        assert sorted(m["To"] for m in sink.messages) == [
+            "reader0@example.org",
+            "reader1@example.org",
+        ]
+    finally:
+        sink.controller.stop()
+    site.engine.dispose()
+
+
+def test_a_killed_send_resumes_without_duplicates(
+    tmp_path: Path, recent_rows, mail_sink: MailSink
+) -> None:  # type: ignore[no-untyped-def]
+    site = Site(tmp_path, recent_rows, mail_sink)
+    site.subscribers(30, topics=("reinforcement learning",))
+    day = digest_day(recent_rows)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DAILYPAPERS_")}
+    env.update(
+        DAILYPAPERS_DATA_DIR=str(site.settings.data_dir),
+        DAILYPAPERS_SMTP_URL=mail_sink.url,
+        DAILYPAPERS_BASE_URL=site.settings.base_url,
+        DAILYPAPERS_DENSE_SEARCH="false",
+    )
+    command = [sys.executable, "-m", "dailypapers", "digest", "send", "--date", day.isoformat()]
+    process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    killed = threading.Event()
+
+    def reply(message: Any) -> str | None:
+        # Kill the sender while it waits for the answer to its 12th message: that message was
+        # not accepted, 11 were.
+        if len(mail_sink.messages) == 11 and not killed.is_set():
+            process.send_signal(signal.SIGKILL)
+            killed.set()
+            time.sleep(0.2)
+            return "421 4.3.0 going away"
+        return None
+
+    mail_sink.reply = reply
+    process.wait(timeout=120)
+    assert killed.is_set() and process.returncode == -signal.SIGKILL
+    assert len(mail_sink.messages) == 11
+    rerun = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
+    assert rerun.returncode == 0, rerun.stderr
+    assert "sent 19" in rerun.stderr and "already done 11" in rerun.stderr
+    received = Counter(m["To"] for m in mail_sink.messages)
+    assert len(received) == 30 and set(received.values()) == {1}
+    assert len({m["Message-ID"] for m in mail_sink.messages}) == 30
+    site.engine.dispose()
+
+
+def test_subscribe_needs_confirmation(tmp_path: Path, recent_rows, mail_sink: MailSink) -> None:  # type: ignore[no-untyped-def]
+    site = Site(tmp_path, recent_rows, mail_sink)
+    with (
+        LiveServer(site.settings, port=site.port) as server,
+        httpx.Client(base_url=server.url) as http,
+    ):
+        form = http.get("/subscribe", params={"email": "ada@example.org"})
+        assert 'value="ada@example.org"' in form.text
+        bad = http.post("/subscribe", data={"csrf_token": csrf_of(form.text), "email": "nope"})
+        assert bad.status_code == 422 and "Enter an email address" in bad.text
+        too_many = "\n".join(f"topic {i}" for i in range(21))
+        refused = http.post(
+            "/subscribe",
+            data={"csrf_token": csrf_of(form.text), "email": "ada@example.org", "topics": too_many},
+        )
+        assert refused.status_code == 422 and "at most 20 topics" in refused.text
+        done = http.post(
+            "/subscribe",
+            data={
+                "csrf_token": csrf_of(form.text),
+                "email": "ada@example.org",
+                "frequency": "daily",
+                "topics": "agents\ndiffusion",
+            },
+        )
+        assert done.status_code == 200 and "Check your inbox" in done.text
+        [confirmation] = mail_sink.wait_for("ada@example.org")
+        day = digest_day(recent_rows)
+        assert site.send(day).sent == 0  # nothing before the link is followed
+        link = mail_sink.link(confirmation, f"{server.url}/subscribe/confirm/")
+        confirmed = http.get(link.removeprefix(server.url))
+        assert "You are subscribed" in confirmed.text
+        assert http.get("/subscribe/confirm/garbage").status_code == 400
+        assert site.send(day).sent == 1
+        with site.factory() as session:
+            topics = session.scalars(select(Topic.query).order_by(Topic.id)).all()
+            assert topics == ["agents", "diffusion"]
+    site.engine.dispose()
