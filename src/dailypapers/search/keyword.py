@@ -233,6 +233,15 @@ class KeywordIndex:
             return query
         return tantivy.Query.boolean_query([(tantivy.Occur.Must, part) for part in must])
 
+    def newest_in_category(self, category: str, limit: int) -> list[int]:
+        """Paper ids of the category, newest publication first (a fast-field sort)."""
+        query = tantivy.Query.term_query(self.schema, "category", category.lower())
+        searcher = self._index.searcher()
+        hits = searcher.search(query, limit, count=False, order_by_field="published",
+                               order=tantivy.Order.Desc).hits  # fmt: skip
+        ids = searcher.fast_field_values("id", [address for _, address in hits])
+        return [int(paper_id) for paper_id in ids if paper_id is not None]
+
     def __len__(self) -> int:
         return int(self._index.searcher().num_docs)
 

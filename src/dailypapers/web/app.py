@@ -19,6 +19,7 @@ from dailypapers import __version__
 from dailypapers.arxiv.client import PoliteClient
 from dailypapers.curation import routes as curation_routes
 from dailypapers.database import make_engine, make_session_factory
+from dailypapers.digests import feeds
 from dailypapers.digests import routes as digest_routes
 from dailypapers.digests.delivery import SiteMail
 from dailypapers.digests.letters import Tokens
@@ -140,6 +141,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(links.pages)
     app.include_router(curation_routes.pages)
     app.include_router(digest_routes.pages)
+    app.include_router(feeds.router)
     app.include_router(submit_routes.router)
     app.include_router(submit_routes.pages)
     app.include_router(papers_api.router)

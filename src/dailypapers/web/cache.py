@@ -14,11 +14,12 @@ import hashlib
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from datetime import date
+from email.utils import parsedate_to_datetime
 from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-CACHEABLE_PREFIXES = ("/api/daily_papers", "/api/papers", "/papers", "/about/")
+CACHEABLE_PREFIXES = ("/api/daily_papers", "/api/papers", "/papers", "/about/", "/feeds/")
 MAX_ENTRIES = 2_000
 MAX_BODY_BYTES = 2 * 1024 * 1024
 _PRIVATE_HEADERS = (b"cookie", b"authorization")
@@ -65,6 +66,9 @@ class ResponseCacheMiddleware:
         cached = self.entries.get(key)
         if cached is not None:
             self.entries.move_to_end(key)
+            if _not_modified_since(scope, cached[1]):
+                await _send(send, 304, [(b"etag", etag)], b"")
+                return
             await _send(send, *cached)
             return
 
@@ -94,6 +98,18 @@ class ResponseCacheMiddleware:
             self.entries[key] = (200, headers, body)
             if len(self.entries) > self.max_entries:
                 self.entries.popitem(last=False)
+
+
+def _not_modified_since(scope: Scope, headers: list[Any]) -> bool:
+    """Whether the request's If-Modified-Since covers the stored response's Last-Modified."""
+    since = next((v for n, v in scope["headers"] if n == b"if-modified-since"), None)
+    modified = next((v for n, v in headers if n.lower() == b"last-modified"), None)
+    if since is None or modified is None:
+        return False
+    try:
+        return parsedate_to_datetime(since.decode()) >= parsedate_to_datetime(modified.decode())
+    except (TypeError, ValueError, UnicodeDecodeError):
+        return False
 
 
 async def _send(send: Send, status: int, headers: list[Any], body: bytes) -> None:
