@@ -331,3 +331,34 @@ def test_subscribe_needs_confirmation(tmp_path: Path, recent_rows, mail_sink: Ma
             topics = session.scalars(select(Topic.query).order_by(Topic.id)).all()
             assert topics == ["agents", "diffusion"]
     site.engine.dispose()
+
+
+def test_subscribe_bad_input_and_no_flood(tmp_path: Path, recent_rows, mail_sink: MailSink) -> None:  # type: ignore[no-untyped-def]
+    site = Site(tmp_path, recent_rows, mail_sink)
+    with (
+        LiveServer(site.settings, port=site.port) as server,
+        httpx.Client(base_url=server.url) as http,
+    ):
+        token = csrf_of(http.get("/subscribe").text)
+
+        def post(**data: str) -> httpx.Response:
+            return http.post("/subscribe", data={"csrf_token": token, **data})
+
+        injected = post(email="a@b.c\r\nBcc: x@y.z")
+        assert injected.status_code == 422 and "Enter an email address" in injected.text
+        huge = post(email="ada@example.org", topics="x" * 10_000)
+        assert huge.status_code == 422 and "topics" in huge.text
+        many = post(
+            email="ada@example.org", topics="\n".join(f"t{i}" for i in range(10_000))[:5999]
+        )
+        assert many.status_code == 422 and "at most 20 topics" in many.text
+        assert post(email="ada@example.org").status_code == 200
+        assert post(email="ada@example.org").status_code == 200  # the same page again …
+        time.sleep(0.3)
+        assert len(mail_sink.to("ada@example.org")) == 1  # … but one pending confirmation
+        statuses = [post(email=f"flood{i}@example.org").status_code for i in range(6)]
+        assert statuses[-1] == 429  # per-address-of-the-requester limit on subscriptions
+        assert http.get("/unsubscribe/tampered.token").status_code == 404
+        assert http.get("/subscribe/manage/tampered").status_code == 404
+        assert http.get("/digest/tampered").status_code == 404
+    site.engine.dispose()

@@ -26,6 +26,7 @@ class Subscriber(Base):
     min_upvotes: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    confirmation_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     unsubscribed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     bounces: Mapped[int] = mapped_column(Integer, default=0)
     stopped_reason: Mapped[str | None] = mapped_column(String(200))  # e.g. repeated bounces

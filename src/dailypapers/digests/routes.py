@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, HTTPException, Request
@@ -26,6 +27,7 @@ from dailypapers.web.responses import JSONBytesResponse
 pages = APIRouter(include_in_schema=False)
 CsrfField = Annotated[str, Form(alias="csrf_token", max_length=200)]
 CONFIRM_MAX_AGE = 7 * 24 * 3600
+CONFIRMATION_RESEND_AFTER = timedelta(hours=1)  # one pending confirmation email at a time
 
 
 def _tokens(request: Request) -> Tokens:
@@ -80,11 +82,24 @@ def subscribe(
         session.add(subscriber)
         session.flush()
         session.add_all(Topic(subscriber_id=subscriber.id, query=q) for q in queries)
+    pending = subscriber.confirmation_sent_at is not None and (
+        utcnow() - subscriber.confirmation_sent_at < CONFIRMATION_RESEND_AFTER
+    )
+    if not pending:  # at most one email an hour to an address, whoever asks
+        subscriber.confirmation_sent_at = utcnow()
     session.commit()
-    if not subscriber.active:  # new, unconfirmed or unsubscribed: (re)confirm by email
+    accounts = request.app.state.accounts
+    if not pending and subscriber.active:  # say so to the owner only (no enumeration)
+        manage_url = f"/subscribe/manage/{_tokens(request).unsubscribe(subscriber.id)}"
+        accounts.mail.send(accounts.mail.message(
+            address, f"You already get the {accounts.site_name} digest",
+            f"Someone (we hope you) asked to subscribe this address, which already gets the "
+            f"{subscriber.frequency} digest. To change topics or frequency:\n\n"
+            f"{accounts.base_url}{manage_url}\n",
+        ))  # fmt: skip
+    elif not pending:
         serializer = URLSafeTimedSerializer(request.app.state.settings.resolved_secret_key())
         token = serializer.dumps([subscriber.id, frequency, queries], salt="confirm-subscription")
-        accounts = request.app.state.accounts
         accounts.mail.send(accounts.mail.message(
             address, f"Confirm your {accounts.site_name} digest",
             f"Someone (we hope you) asked for the {frequency} digest of {accounts.site_name} "

@@ -32,6 +32,7 @@ def upgrade() -> None:
         sa.Column("min_upvotes", sa.Integer(), nullable=False),
         sa.Column("created_at", UTC_DATETIME, nullable=False),
         sa.Column("confirmed_at", UTC_DATETIME, nullable=True),
+        sa.Column("confirmation_sent_at", UTC_DATETIME, nullable=True),
         sa.Column("unsubscribed_at", UTC_DATETIME, nullable=True),
         sa.Column("bounces", sa.Integer(), nullable=False),
         sa.Column("stopped_reason", sa.String(200), nullable=True),
