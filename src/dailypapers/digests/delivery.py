@@ -11,10 +11,11 @@ For each active subscriber of the period's frequency, in id order:
    permanent failure (5xx) mark it `failed` and count a bounce (at `MAX_BOUNCES` in a row the
    address is stopped); after the last temporary failure leave it `sending` for the next run.
 
-A run killed at any point leaves each digest `sending` (retried next run, with the same
-papers and Message-ID) or finished. The one window for a duplicate is between the SMTP server's
-250 reply and our commit, microseconds wide; the repeat carries the same Message-ID, which mail
-systems use to drop duplicates.
+The ledger records `sent` in the middle of the SMTP conversation: after the whole message has
+gone to the server, before the final "." that asks the server to deliver it. Killed before that
+commit, the server drops the unfinished message and the next run sends it (same papers, same
+Message-ID); killed after it, the message is delivered and recorded. The only gap left is the
+few microseconds between the commit and writing those three bytes.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import delete, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -72,7 +73,7 @@ def send_digests(
 ) -> SendReport:
     report = SendReport()
     started = time.perf_counter()
-    with factory() as session:
+    with factory() as session, site.sender.batch():
         composer = Composer(session, period, keyword_index, engine)
         subscriber_ids = session.scalars(
             select(Subscriber.id)
@@ -158,10 +159,37 @@ def _deliver(
         digest, items, base_url=site.base_url, site_name=site.site_name,
         sender=site.sender.sender, tokens=site.tokens, message_id=row.message_id,
     )  # fmt: skip
+    inserted: list[int] = []
+    bounces_before = digest.subscriber.bounces
+
+    def record_sent() -> None:
+        """Runs just before the final "." of the SMTP conversation (see the module doc)."""
+        row.status, row.sent_at = "sent", utcnow()
+        digest.subscriber.bounces = 0
+        already = set(session.scalars(select(SentPaper.paper_id).where(
+            SentPaper.subscriber_id == row.subscriber_id,
+            SentPaper.paper_id.in_(digest.paper_ids))))  # fmt: skip
+        inserted[:] = [p for p in dict.fromkeys(digest.paper_ids) if p not in already]
+        if inserted:
+            session.execute(insert(SentPaper), [
+                {"subscriber_id": row.subscriber_id, "paper_id": p} for p in inserted
+            ])  # fmt: skip
+        session.commit()
+
+    def undo_sent() -> None:
+        if row.status == "sent":  # the server refused the message after all
+            row.status, row.sent_at = "sending", None
+            digest.subscriber.bounces = bounces_before
+            if inserted:
+                session.execute(delete(SentPaper).where(
+                    SentPaper.subscriber_id == row.subscriber_id,
+                    SentPaper.paper_id.in_(inserted)))  # fmt: skip
+
     for delay in (*RETRY_DELAYS, None):
         try:
-            site.sender.send(message)
+            site.sender.send(message, before_end=record_sent)
         except TemporaryMailError as error:
+            undo_sent()
             row.attempts += 1
             row.last_error = str(error)[:500]
             session.commit()
@@ -172,6 +200,7 @@ def _deliver(
             sleep(delay)
             continue
         except PermanentMailError as error:
+            undo_sent()
             row.status, row.last_error = "failed", str(error)[:500]
             subscriber = digest.subscriber
             subscriber.bounces += 1
@@ -180,17 +209,6 @@ def _deliver(
             session.commit()
             report.failed += 1
             return
-        row.status, row.sent_at = "sent", utcnow()
-        digest.subscriber.bounces = 0
-        already = set(session.scalars(select(SentPaper.paper_id).where(
-            SentPaper.subscriber_id == row.subscriber_id,
-            SentPaper.paper_id.in_(digest.paper_ids))))  # fmt: skip
-        session.add_all(
-            SentPaper(subscriber_id=row.subscriber_id, paper_id=paper_id)
-            for paper_id in dict.fromkeys(digest.paper_ids)
-            if paper_id not in already
-        )
-        session.commit()
         report.sent += 1
         return
 

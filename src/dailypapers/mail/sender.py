@@ -14,10 +14,15 @@ ones (5xx) raise `PermanentMailError`, so callers can retry or give up.
 from __future__ import annotations
 
 import logging
+import re
 import smtplib
 import ssl
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
-from email.message import EmailMessage
+from email.message import EmailMessage, Message
+from email.utils import getaddresses, parseaddr
 from urllib.parse import parse_qs, unquote, urlsplit
 
 log = logging.getLogger(__name__)
@@ -65,6 +70,26 @@ class MailSender:
     def __init__(self, smtp_url: str, sender: str) -> None:
         self.target = SmtpTarget.from_url(smtp_url) if smtp_url else None
         self.sender = sender
+        self._local = threading.local()  # a kept connection, per thread, inside `batch()`
+
+    @contextmanager
+    def batch(self) -> Iterator[None]:
+        """Send many messages over one SMTP connection (reopened after a failure)."""
+        self._local.keep = True
+        try:
+            yield
+        finally:
+            self._local.keep = False
+            self._drop()
+
+    def _drop(self) -> None:
+        smtp = getattr(self._local, "smtp", None)
+        self._local.smtp = None
+        if smtp is not None:
+            try:
+                smtp.quit()
+            except (OSError, smtplib.SMTPException):
+                smtp.close()
 
     def message(self, to: str, subject: str, text: str, html: str | None = None) -> EmailMessage:
         message = EmailMessage()
@@ -76,15 +101,33 @@ class MailSender:
             message.add_alternative(html, subtype="html")
         return message
 
-    def send(self, message: EmailMessage) -> None:
+    def send(self, message: Message, *, before_end: Callable[[], None] | None = None) -> None:
+        """Send one message. `before_end`, if given, runs once the whole message is with the
+        server but before the final "." that asks it to deliver: a caller records the send
+        there, so that being killed at any moment leaves the message either recorded and
+        delivered, or neither (a server drops a message whose DATA never ended)."""
         if "From" not in message:
             message["From"] = self.sender
         if self.target is None:
             log.info("email (console backend):\n%s", message.as_string())
+            if before_end is not None:
+                before_end()
             return
+        keep = getattr(self._local, "keep", False)
         try:
-            with self._connect() as smtp:
-                smtp.send_message(message)
+            smtp = getattr(self._local, "smtp", None) if keep else None
+            if smtp is None:
+                smtp = self._connect()
+            try:
+                _send_in_two_steps(smtp, self.sender, message, before_end)
+            except BaseException:
+                self._local.smtp = smtp
+                self._drop()  # a failed conversation: start the next one afresh
+                raise
+            if keep:
+                self._local.smtp = smtp
+            else:
+                smtp.quit()
         except smtplib.SMTPResponseException as error:
             kind = PermanentMailError if 500 <= error.smtp_code < 600 else TemporaryMailError
             raise kind(f"{error.smtp_code} {error.smtp_error!r}") from error
@@ -115,3 +158,40 @@ class MailSender:
         if target.username:
             smtp.login(target.username, target.password or "")
         return smtp
+
+
+def _send_in_two_steps(
+    smtp: smtplib.SMTP, sender: str, message: Message, before_end: Callable[[], None] | None
+) -> None:
+    """MAIL, RCPT, DATA and the message; then `before_end`; then the final "." (RFC 5321)."""
+    recipients = [address for _, address in getaddresses(message.get_all("To", []))]
+    envelope_from = parseaddr(str(message.get("From", sender)))[1] or parseaddr(sender)[1]
+    smtp.ehlo_or_helo_if_needed()
+    code, reply = smtp.mail(envelope_from)
+    if code != 250:
+        smtp.rset()
+        raise smtplib.SMTPSenderRefused(code, reply, envelope_from)
+    refused = {}
+    for address in recipients:
+        code, reply = smtp.rcpt(address)
+        if code not in (250, 251):
+            refused[address] = (code, reply)
+    if len(refused) == len(recipients):
+        smtp.rset()
+        raise smtplib.SMTPRecipientsRefused(refused)
+    smtp.putcmd("data")
+    code, reply = smtp.getreply()
+    if code != 354:
+        smtp.rset()
+        raise smtplib.SMTPDataError(code, reply)
+    body = message.as_bytes(policy=message.policy.clone(linesep="\r\n", max_line_length=998))
+    body = re.sub(rb"(?m)^\.", b"..", body)  # dot-stuffing
+    if not body.endswith(b"\r\n"):
+        body += b"\r\n"
+    smtp.send(body)
+    if before_end is not None:
+        before_end()
+    smtp.send(b".\r\n")
+    code, reply = smtp.getreply()
+    if code != 250:
+        raise smtplib.SMTPDataError(code, reply)

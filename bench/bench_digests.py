@@ -1,0 +1,144 @@
+"""Digests at scale: 100,000 subscribers with 3 topics each get one daily digest.
+
+    .venv/bin/python bench/bench_digests.py [--subscribers 100000] [--kill-after 60]
+
+Builds a fresh site with the real HF Daily Papers of ../shared/data, adds the subscribers (each
+following 3 of 300 topics cut from real paper titles), starts an SMTP sink on loopback (aiosmtpd,
+counting what it accepts), runs `dailypapers digest send` for the first digest day after the
+newest featured day, kills it with SIGKILL after `--kill-after` seconds (a random point of the
+run), runs it again to the end, and checks that every subscriber got exactly one digest.
+Reports the total time, messages/s and the sender's peak RSS.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import os
+import random
+import resource
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections import Counter
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+from aiosmtpd.controller import Controller
+
+from dailypapers.database import insert_many, make_engine, make_session_factory, upgrade, utcnow
+from dailypapers.digests.models import Subscriber, Topic
+from dailypapers.settings import Settings
+
+ROOT = Path(__file__).resolve().parent.parent
+HF_FILE = ROOT.parent / "shared" / "data" / "hf_daily_papers.jsonl.gz"
+
+
+class Sink:
+    """Counts accepted messages by recipient (and Message-ID); keeps no bodies."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.recipients: Counter[str] = Counter()
+        self.message_ids: Counter[str] = Counter()
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+        head = envelope.content[:4000].decode("utf-8", "replace")
+        message_id = next((line[12:].strip() for line in head.splitlines()
+                           if line.lower().startswith("message-id:")), "")  # fmt: skip
+        with self.lock:
+            for recipient in envelope.rcpt_tos:
+                self.recipients[recipient] += 1
+            self.message_ids[message_id] += 1
+        return "250 OK"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--subscribers", type=int, default=100_000)
+    parser.add_argument("--kill-after", type=float, default=None, help="seconds (default random)")
+    args = parser.parse_args()
+    data_dir = Path(tempfile.mkdtemp(prefix="dp-digests-"))
+    rng = random.Random(17)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DAILYPAPERS_")}
+    sink = Sink()
+    port = 19500 + os.getpid() % 400
+    controller = Controller(sink, hostname="127.0.0.1", port=port)
+    controller.start()
+    env.update(DAILYPAPERS_DATA_DIR=str(data_dir), DAILYPAPERS_SMTP_URL=f"smtp://127.0.0.1:{port}",
+               DAILYPAPERS_DENSE_SEARCH="false", DAILYPAPERS_LOG_LEVEL="warning")  # fmt: skip
+    cli = [sys.executable, "-m", "dailypapers"]
+    try:
+        subprocess.run([*cli, "load", str(HF_FILE)], env=env, check=True, capture_output=True)
+        with gzip.open(HF_FILE, "rt", encoding="utf-8") as lines:
+            rows = [json.loads(line) for line in lines]
+        latest = max(date.fromisoformat(r["featured_date"]) for r in rows if r.get("featured_date"))
+        day = latest + timedelta(days=1)
+        while day.weekday() > 4:
+            day += timedelta(days=1)
+        words = [r["title"].split() for r in rows if r.get("title")]
+        topics = []
+        while len(topics) < 300:
+            title = rng.choice(words)
+            start = rng.randrange(max(len(title) - 2, 1))
+            topics.append(" ".join(title[start : start + rng.randint(1, 3)]))
+
+        settings = Settings(_env_file=None, data_dir=data_dir)  # type: ignore[call-arg]
+        engine = make_engine(settings.resolved_database_url)
+        upgrade(engine)
+        factory = make_session_factory(engine)
+        now = utcnow()
+        with factory() as session, session.begin():
+            connection = session.connection()
+            insert_many(connection, Subscriber.__table__, [
+                {"id": i + 1, "email": f"reader{i}@example.org", "frequency": "daily",
+                 "min_upvotes": 0, "bounces": 0, "created_at": now, "confirmed_at": now}
+                for i in range(args.subscribers)
+            ])  # fmt: skip
+            insert_many(connection, Topic.__table__, [
+                {"subscriber_id": i + 1, "query": query}
+                for i in range(args.subscribers) for query in rng.sample(topics, 3)
+            ])  # fmt: skip
+        engine.dispose()
+
+        command = [*cli, "digest", "send", "--date", day.isoformat()]
+        kill_after = args.kill_after if args.kill_after is not None else rng.uniform(10, 120)
+        started = time.perf_counter()
+        first = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL,
+                                 stderr=subprocess.DEVNULL)  # fmt: skip
+        try:
+            first.wait(timeout=kill_after)
+            killed_at = None
+        except subprocess.TimeoutExpired:
+            first.send_signal(signal.SIGKILL)
+            first.wait()
+            killed_at = sum(sink.recipients.values())
+        rerun = subprocess.run(command, env=env, capture_output=True, text=True)
+        elapsed = time.perf_counter() - started
+        peak_mib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    finally:
+        controller.stop()
+        shutil.rmtree(data_dir, ignore_errors=True)
+    delivered = sum(sink.recipients.values())
+    twice = sum(1 for n in sink.recipients.values() if n > 1)
+    print(rerun.stderr.strip().splitlines()[-1] if rerun.stderr.strip() else "")
+    print(f"{args.subscribers:,} subscribers × 3 topics, digest of {day}: {delivered:,} delivered "
+          f"in {elapsed:.0f} s ({delivered / elapsed:,.0f} messages/s) including a SIGKILL after "
+          f"{kill_after:.0f} s ({killed_at if killed_at is not None else 'none: finished first'} "
+          f"delivered by then) and the re-run; peak RSS of a sender {peak_mib:,.0f} MiB")  # fmt: skip
+    print(
+        f"recipients: {len(sink.recipients):,} distinct, {twice} got more than one; "
+        f"Message-IDs: {len(sink.message_ids):,} distinct"
+    )
+    if twice or len(sink.recipients) != args.subscribers:
+        raise SystemExit(1)
+
+
+if __name__ == "__main__":
+    main()
