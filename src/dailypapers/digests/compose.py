@@ -56,6 +56,7 @@ class Composer:
         self.engine = engine
         self._trending: list[tuple[int, int]] | None = None  # (paper id, upvotes), best first
         self._topics: dict[str, list[int]] = {}
+        self._items: dict[int, PaperItem] = {}
 
     def trending(self) -> list[tuple[int, int]]:
         if self._trending is None:
@@ -107,4 +108,8 @@ class Composer:
         return digest
 
     def items(self, digest: Digest) -> dict[int, PaperItem]:
-        return paper_items(self.session, digest.paper_ids)
+        """The digest's cards; most are shared between readers, so each is read once."""
+        missing = [paper_id for paper_id in digest.paper_ids if paper_id not in self._items]
+        if missing:
+            self._items.update(paper_items(self.session, missing))
+        return {i: self._items[i] for i in digest.paper_ids if i in self._items}

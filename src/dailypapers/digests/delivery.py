@@ -166,14 +166,14 @@ def _deliver(
         """Runs just before the final "." of the SMTP conversation (see the module doc)."""
         row.status, row.sent_at = "sent", utcnow()
         digest.subscriber.bounces = 0
-        already = set(session.scalars(select(SentPaper.paper_id).where(
-            SentPaper.subscriber_id == row.subscriber_id,
-            SentPaper.paper_id.in_(digest.paper_ids))))  # fmt: skip
-        inserted[:] = [p for p in dict.fromkeys(digest.paper_ids) if p not in already]
+        # Composing left out every paper already sent to this reader, so these are all new
+        # (a digest resent from the ledger may repeat some: those are ignored).
+        inserted[:] = list(dict.fromkeys(digest.paper_ids))
         if inserted:
-            session.execute(insert(SentPaper), [
-                {"subscriber_id": row.subscriber_id, "paper_id": p} for p in inserted
-            ])  # fmt: skip
+            session.execute(
+                insert(SentPaper).prefix_with("OR IGNORE", dialect="sqlite"),
+                [{"subscriber_id": row.subscriber_id, "paper_id": p} for p in inserted],
+            )
         session.commit()
 
     def undo_sent() -> None:

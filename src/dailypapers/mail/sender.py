@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 import re
 import smtplib
+import socket
 import ssl
 import threading
 from collections.abc import Callable, Iterator
@@ -24,6 +25,8 @@ from dataclasses import dataclass
 from email.message import EmailMessage, Message
 from email.utils import getaddresses, parseaddr
 from urllib.parse import parse_qs, unquote, urlsplit
+
+from dailypapers.mail.raw import RawMessage
 
 log = logging.getLogger(__name__)
 TIMEOUT_SECONDS = 30
@@ -101,7 +104,9 @@ class MailSender:
             message.add_alternative(html, subtype="html")
         return message
 
-    def send(self, message: Message, *, before_end: Callable[[], None] | None = None) -> None:
+    def send(
+        self, message: Message | RawMessage, *, before_end: Callable[[], None] | None = None
+    ) -> None:
         """Send one message. `before_end`, if given, runs once the whole message is with the
         server but before the final "." that asks it to deliver: a caller records the send
         there, so that being killed at any moment leaves the message either recorded and
@@ -157,11 +162,16 @@ class MailSender:
                 raise TemporaryMailError("the SMTP server does not offer STARTTLS")
         if target.username:
             smtp.login(target.username, target.password or "")
+        if smtp.sock is not None:  # the final "." goes out alone: do not wait for an ACK first
+            smtp.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         return smtp
 
 
 def _send_in_two_steps(
-    smtp: smtplib.SMTP, sender: str, message: Message, before_end: Callable[[], None] | None
+    smtp: smtplib.SMTP,
+    sender: str,
+    message: Message | RawMessage,
+    before_end: Callable[[], None] | None,
 ) -> None:
     """MAIL, RCPT, DATA and the message; then `before_end`; then the final "." (RFC 5321)."""
     recipients = [address for _, address in getaddresses(message.get_all("To", []))]
@@ -184,7 +194,10 @@ def _send_in_two_steps(
     if code != 354:
         smtp.rset()
         raise smtplib.SMTPDataError(code, reply)
-    body = message.as_bytes(policy=message.policy.clone(linesep="\r\n", max_line_length=998))
+    if isinstance(message, RawMessage):
+        body = message.as_bytes()
+    else:
+        body = message.as_bytes(policy=message.policy.clone(linesep="\r\n", max_line_length=998))
     body = re.sub(rb"(?m)^\.", b"..", body)  # dot-stuffing
     if not body.endswith(b"\r\n"):
         body += b"\r\n"
