@@ -205,6 +205,9 @@ def test_bad_input_gets_clear_errors(community: Community) -> None:
         assert bad.status_code == 422
         assert "Use 3 to 32 letters" in bad.text and "Enter an email address" in bad.text
         assert "at least 10 characters" in bad.text and "<script>" not in bad.text
+        long_password = http.post("/signup", data={"csrf_token": token, "username": "longpw",
+                                   "email": "l@example.org", "password": "x" * 10_000})  # fmt: skip
+        assert long_password.status_code == 422 and "password" in long_password.text
         assert http.get("/confirm/garbage").status_code == 400
         assert http.get("/reset/garbage").status_code == 400
         sign_up_and_confirm(community, http, "edsger")
@@ -291,3 +294,13 @@ def test_users_cli(community: Community) -> None:
     with community.factory() as session:
         member = session.scalar(select(Member).where(Member.username == "root2"))
         assert member is not None and member.disabled and member.role == "admin"
+
+
+def test_tampered_session_cookie_is_anonymous(community: Community) -> None:
+    with httpx.Client(base_url=community.url) as http:
+        http.cookies.set("dp_session", "eyJtIjogMX0=.forged.signature")
+        home = http.get("/")
+        assert home.status_code == 200 and "Log in" in home.text
+        assert http.get("/settings").status_code == 303  # to the log-in page
+        login = http.post("/login", data={"login": "x", "password": "y" * 10_000})
+        assert login.status_code in (403, 422)

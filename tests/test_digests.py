@@ -361,3 +361,31 @@ def test_subscribe_bad_input_and_no_flood(tmp_path: Path, recent_rows, mail_sink
         assert http.get("/subscribe/manage/tampered").status_code == 404
         assert http.get("/digest/tampered").status_code == 404
     site.engine.dispose()
+
+
+def test_the_app_sends_due_digests_itself(tmp_path: Path, recent_rows, mail_sink: MailSink) -> None:  # type: ignore[no-untyped-def]
+    from datetime import datetime
+
+    from dailypapers.digests.scheduler import DigestScheduler, due_periods
+
+    site = Site(tmp_path, recent_rows, mail_sink)
+    site.subscribers(2)
+    day = digest_day(recent_rows)
+    early = datetime.combine(day, datetime.min.time()).replace(hour=6)
+    assert due_periods(site.settings, early) == []  # before DIGEST_SEND_HOUR (7)
+    scheduler = DigestScheduler(site.factory, site.settings, site.mail, site.keyword_index)
+    scheduler.run_once(early.replace(hour=8))
+    assert sorted(m["To"] for m in mail_sink.messages) == [
+        "reader0@example.org",
+        "reader1@example.org",
+    ]
+    scheduler.run_once(early.replace(hour=9))  # done for today: nothing more
+    saturday = day + timedelta(days=(5 - day.weekday()) % 7)
+    assert [
+        p.frequency
+        for p in due_periods(
+            site.settings, datetime.combine(saturday, datetime.min.time()).replace(hour=8)
+        )
+    ] == []
+    assert len(mail_sink.messages) == 2
+    site.engine.dispose()

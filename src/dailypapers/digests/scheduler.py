@@ -52,8 +52,9 @@ class DigestScheduler:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
-    def run_once(self) -> None:
-        for period in due_periods(self.settings, datetime.now(self.settings.zone)):
+    def run_once(self, now: datetime | None = None) -> None:
+        now = now or datetime.now(self.settings.zone)
+        for period in due_periods(self.settings, now):
             if period.key in self._finished:
                 continue
             with self.lock_path.open("w") as lock:

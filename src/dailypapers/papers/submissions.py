@@ -72,6 +72,8 @@ def submit(
             )
         if paper.hidden:
             raise SubmissionRefused(f"{arxiv_id} was hidden by the curators.")
+        if paper.withdrawn:
+            raise SubmissionRefused(f"{arxiv_id} was withdrawn by its authors.")
     if not exempt:
         assert member is not None
         _check_daily_quota(session, member, today, rules.per_day)
