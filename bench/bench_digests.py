@@ -128,10 +128,13 @@ def main() -> None:
     delivered = sum(sink.recipients.values())
     twice = sum(1 for n in sink.recipients.values() if n > 1)
     print(rerun.stderr.strip().splitlines()[-1] if rerun.stderr.strip() else "")
-    print(f"{args.subscribers:,} subscribers × 3 topics, digest of {day}: {delivered:,} delivered "
-          f"in {elapsed:.0f} s ({delivered / elapsed:,.0f} messages/s) including a SIGKILL after "
-          f"{kill_after:.0f} s ({killed_at if killed_at is not None else 'none: finished first'} "
-          f"delivered by then) and the re-run; peak RSS of a sender {peak_mib:,.0f} MiB")  # fmt: skip
+    when = killed_at if killed_at is not None else "none: finished first"
+    print(
+        f"{args.subscribers:,} subscribers × 3 topics, digest of {day}: {delivered:,} delivered "
+        f"in {elapsed:.0f} s ({delivered / elapsed:,.0f} messages/s) including a SIGKILL after "
+        f"{kill_after:.0f} s ({when} delivered by then) and the re-run; "
+        f"peak RSS of a sender {peak_mib:,.0f} MiB"
+    )
     print(
         f"recipients: {len(sink.recipients):,} distinct, {twice} got more than one; "
         f"Message-IDs: {len(sink.message_ids):,} distinct"

@@ -16,7 +16,7 @@ from dailypapers.discussion.models import Comment
 from dailypapers.discussion.service import CommentRefused, ThreadComment
 from dailypapers.members.auth import Forbidden, require_member, viewer_of
 from dailypapers.members.models import Member
-from dailypapers.papers.arxiv_ids import InvalidArxivId, parse_arxiv_id
+from dailypapers.papers.lookup import visible_paper
 from dailypapers.papers.models import Paper
 from dailypapers.web import ratelimit
 from dailypapers.web.csrf import HEADER, check_csrf
@@ -34,19 +34,6 @@ BodyField = Annotated[str, Form(max_length=20_000)]
 class NewComment(BaseModel):
     body: str = Field(max_length=20_000, description="Markdown")
     parentId: int | None = Field(None, description="Reply to this comment")
-
-
-def _paper(session: SessionDep, arxiv_id: str) -> Paper:
-    try:
-        normalised = parse_arxiv_id(arxiv_id).id
-    except InvalidArxivId as error:
-        raise HTTPException(400, f"arxiv_id: {error}") from None
-    paper = session.scalar(
-        select(Paper).where(Paper.arxiv_id == normalised, Paper.hidden.is_(False))
-    )
-    if paper is None:
-        raise HTTPException(404, f"No paper {normalised} here.")
-    return paper
 
 
 def _member(session: SessionDep, request: Request) -> Member:
@@ -72,7 +59,7 @@ def comment_json(item: ThreadComment) -> dict[str, object]:
 
 @router.get("/api/papers/{arxiv_id}/comments", summary="A paper's comments, threaded")
 def list_comments(session: SessionDep, arxiv_id: str) -> Response:
-    paper = _paper(session, arxiv_id)
+    paper = visible_paper(session, arxiv_id)
     return JSONBytesResponse([comment_json(item) for item in service.thread(session, paper.id)])
 
 
@@ -87,7 +74,7 @@ def post_comment(
         check_csrf(request, request.headers.get(HEADER))
     member = _member(session, request)
     ratelimit.enforce(request.app.state.engine, ratelimit.COMMENT, f"member:{member.id}")
-    paper = _paper(session, arxiv_id)
+    paper = visible_paper(session, arxiv_id)
     try:
         comment = service.add_comment(session, member, paper.id, body.body, body.parentId)
     except CommentRefused as error:
@@ -113,7 +100,7 @@ def comment_form(
     check_csrf(request, csrf)
     member = _member(session, request)
     ratelimit.enforce(request.app.state.engine, ratelimit.COMMENT, f"member:{member.id}")
-    paper = _paper(session, arxiv_id)
+    paper = visible_paper(session, arxiv_id)
     try:
         comment = service.add_comment(session, member, paper.id, body, parent_id)
     except CommentRefused as error:

@@ -5,16 +5,14 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Form, HTTPException, Request
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse
 from pydantic import BaseModel
-from sqlalchemy import select
 from starlette.responses import Response
 
 from dailypapers.members.auth import require_member, viewer_of
 from dailypapers.members.votes import VoteResult, set_vote
-from dailypapers.papers.arxiv_ids import InvalidArxivId, parse_arxiv_id
-from dailypapers.papers.models import Paper
+from dailypapers.papers.lookup import visible_paper
 from dailypapers.web import ratelimit
 from dailypapers.web.csrf import HEADER, check_csrf
 from dailypapers.web.deps import SessionDep
@@ -30,23 +28,10 @@ class UpvoteState(BaseModel):
     upvotes: int
 
 
-def _paper_id(session: SessionDep, arxiv_id: str) -> int:
-    try:
-        normalised = parse_arxiv_id(arxiv_id).id
-    except InvalidArxivId as error:
-        raise HTTPException(400, f"arxiv_id: {error}") from None
-    paper_id = session.scalar(
-        select(Paper.id).where(Paper.arxiv_id == normalised, Paper.hidden.is_(False))
-    )
-    if paper_id is None:
-        raise HTTPException(404, f"No paper {normalised} here.")
-    return paper_id
-
-
 def _vote(request: Request, session: SessionDep, arxiv_id: str, *, up: bool) -> VoteResult:
     member = require_member(request)
     ratelimit.enforce(request.app.state.engine, ratelimit.VOTE, f"member:{member.id}")
-    paper_id = _paper_id(session, arxiv_id)
+    paper_id = visible_paper(session, arxiv_id).id
     result = set_vote(session, member.id, paper_id, up=up)
     session.commit()
     return result

@@ -8,15 +8,15 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Form, HTTPException, Request
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse
 from sqlalchemy import select
 from starlette.responses import Response
 
 from dailypapers.curation.models import record
 from dailypapers.members.auth import Forbidden, require_member
-from dailypapers.papers.arxiv_ids import InvalidArxivId, parse_arxiv_id
-from dailypapers.papers.models import DailyEntry, Paper
+from dailypapers.papers.lookup import visible_paper
+from dailypapers.papers.models import DailyEntry
 from dailypapers.papers.records import RejectedRecord, check_url
 from dailypapers.revisions import bump_revision
 from dailypapers.web.csrf import check_csrf
@@ -35,13 +35,7 @@ def set_links(
 ) -> Response:  # fmt: skip
     check_csrf(request, csrf)
     member = require_member(request)
-    try:
-        paper_id = parse_arxiv_id(arxiv_id).id
-    except InvalidArxivId as error:
-        raise HTTPException(400, f"arxiv_id: {error}") from None
-    paper = session.scalar(select(Paper).where(Paper.arxiv_id == paper_id))
-    if paper is None:
-        raise HTTPException(404, f"No paper {paper_id} here.")
+    paper = visible_paper(session, arxiv_id)
     submitter = session.scalar(
         select(DailyEntry.submitted_by_id).where(DailyEntry.paper_id == paper.id)
     )
