@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 import time
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 from rich.console import Console
@@ -21,6 +21,10 @@ from rich.progress import (
 from rich.table import Table
 
 from dailypapers.settings import Settings, SettingsError, load_settings
+
+if TYPE_CHECKING:
+    from dailypapers.search.engine import SearchEngine
+    from dailypapers.search.keyword import KeywordIndex
 
 DEMO_DATA = Path(__file__).parent / "demo" / "daily_papers_demo.jsonl.gz"
 MAX_REJECTIONS_SHOWN = 20
@@ -190,8 +194,9 @@ def _load_files(factory, settings: Settings, files: list[Path]) -> str | None:  
     return None
 
 
-def _sync_keyword_index(factory, settings: Settings) -> None:  # type: ignore[no-untyped-def]
-    """Bring the keyword index up to date (a running server does it too, within a second)."""
+def _sync_keyword_index(factory, settings: Settings) -> KeywordIndex:  # type: ignore[no-untyped-def]
+    """Bring the keyword index up to date (a running server does it too, within a second);
+    returns it, open."""
     from rich.progress import MofNCompleteColumn
 
     from dailypapers.search.keyword import KeywordIndex, pending_count
@@ -200,7 +205,7 @@ def _sync_keyword_index(factory, settings: Settings) -> None:  # type: ignore[no
         pending = pending_count(session)
     keyword_index = KeywordIndex(settings.keyword_index_dir)
     if not pending and not keyword_index.rebuild_needed:
-        return
+        return keyword_index
     started = time.perf_counter()
     progress = Progress(
         TextColumn("keyword index"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
@@ -219,6 +224,20 @@ def _sync_keyword_index(factory, settings: Settings) -> None:  # type: ignore[no
         )
     elif pending:
         console.print("Keyword index: the running server is updating it.")
+    return keyword_index
+
+
+def _search_indexes(factory, settings: Settings) -> tuple[KeywordIndex, SearchEngine | None]:  # type: ignore[no-untyped-def]
+    """The keyword index brought up to date, and the dense search engine where it is on (with
+    a generous query budget: a command waits for the model, a web request does not)."""
+    from dailypapers.search.engine import SearchEngine
+
+    keyword_index = _sync_keyword_index(factory, settings)
+    search_engine = None
+    if settings.dense_search:
+        search_engine = SearchEngine(factory, budget_seconds=5.0)
+        search_engine.refresh()
+    return keyword_index, search_engine
 
 
 @app.command()
@@ -277,18 +296,11 @@ def search(
     import orjson
 
     from dailypapers.search.api import search_result_json
-    from dailypapers.search.engine import SearchEngine
-    from dailypapers.search.keyword import KeywordIndex
     from dailypapers.search.service import QueryTooLong, search_papers
 
     settings = _settings()
     engine, factory = _prepared_database(settings)
-    _sync_keyword_index(factory, settings)
-    keyword_index = KeywordIndex(settings.keyword_index_dir)
-    search_engine = None
-    if settings.dense_search:
-        search_engine = SearchEngine(factory, budget_seconds=5.0)
-        search_engine.refresh()
+    keyword_index, search_engine = _search_indexes(factory, settings)
     try:
         with factory() as session:
             results = search_papers(
@@ -392,8 +404,6 @@ def digest_send(
     from dailypapers.digests.letters import Tokens
     from dailypapers.digests.schedule import DAY_NAMES, daily_period, parse_days, weekly_period
     from dailypapers.mail.sender import MailSender
-    from dailypapers.search.engine import SearchEngine
-    from dailypapers.search.keyword import KeywordIndex
 
     settings = _settings()
     if period not in ("daily", "weekly"):
@@ -411,12 +421,7 @@ def digest_send(
         console.print(f"No {period} digest is due on {today:%A %Y-%m-%d} (see DIGEST_DAYS).")
         return
     engine, factory = _prepared_database(settings)
-    _sync_keyword_index(factory, settings)
-    keyword_index = KeywordIndex(settings.keyword_index_dir)
-    search_engine = None
-    if settings.dense_search:
-        search_engine = SearchEngine(factory, budget_seconds=5.0)
-        search_engine.refresh()
+    keyword_index, search_engine = _search_indexes(factory, settings)
     tokens = Tokens(settings.resolved_secret_key())
     site = SiteMail(settings.base_url, settings.site_name, tokens,
                     MailSender(settings.smtp_url, settings.mail_from))  # fmt: skip
