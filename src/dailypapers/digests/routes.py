@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
@@ -22,6 +22,7 @@ from dailypapers.members.auth import viewer_of
 from dailypapers.web import ratelimit
 from dailypapers.web.csrf import check_csrf
 from dailypapers.web.deps import SessionDep
+from dailypapers.web.pages import client_address, message_page, render_page
 from dailypapers.web.responses import JSONBytesResponse
 
 pages = APIRouter(include_in_schema=False)
@@ -34,16 +35,6 @@ def _tokens(request: Request) -> Tokens:
     return request.app.state.digest_tokens
 
 
-def _render(request: Request, template: str, values: dict[str, Any], status: int = 200) -> Response:
-    return request.app.state.templates.TemplateResponse(
-        request, template, values, status_code=status
-    )
-
-
-def _message(request: Request, title: str, message: str, status: int = 200) -> Response:
-    return _render(request, "message.html", {"title": title, "message": message}, status)
-
-
 @pages.get("/subscribe", response_class=HTMLResponse)
 def subscribe_form(request: Request, email: str = "") -> Response:
     """The footer's form lands here (a GET, so pages stay cacheable); this page's form posts."""
@@ -51,7 +42,7 @@ def subscribe_form(request: Request, email: str = "") -> Response:
     prefill = email[:320] or (member.email if member else "") or ""
     values = {"title": "Get papers by email", "email": prefill, "problem": "",
               "frequencies": FREQUENCIES}  # fmt: skip
-    return _render(request, "subscribe.html", values)
+    return render_page(request, "subscribe.html", values)
 
 
 @pages.post("/subscribe")
@@ -62,7 +53,7 @@ def subscribe(
     topics: Annotated[str, Form(max_length=6000)] = "",
 ) -> Response:  # fmt: skip
     check_csrf(request, csrf)
-    client = request.client.host if request.client else "unknown"
+    client = client_address(request)
     ratelimit.enforce(request.app.state.engine, ratelimit.SIGNUP, f"subscribe:{client}")
     address = normalise_email(email)
     problem = ""
@@ -74,8 +65,9 @@ def subscribe(
     if not problem and len(queries) > MAX_TOPICS:
         problem = f"Follow at most {MAX_TOPICS} topics ({len(queries)} given)."
     if problem:
-        return _render(request, "subscribe.html", {"title": "Get papers by email", "email": email,
-                       "problem": problem, "frequencies": FREQUENCIES}, 422)  # fmt: skip
+        values = {"title": "Get papers by email", "email": email, "problem": problem,
+                  "frequencies": FREQUENCIES}  # fmt: skip
+        return render_page(request, "subscribe.html", values, 422)
     subscriber = session.scalar(select(Subscriber).where(Subscriber.email == address))
     if subscriber is None:
         subscriber = Subscriber(email=address, frequency=frequency, min_upvotes=0, bounces=0)
@@ -107,7 +99,7 @@ def subscribe(
             f"{accounts.base_url}/subscribe/confirm/{token}\n\n"
             "Nothing will be sent unless you follow the link. If it was not you, ignore this.",
         ))  # fmt: skip
-    return _message(request, "Check your inbox",
+    return message_page(request, "Check your inbox",
                     f"We sent a confirmation link to {address}. Your digest starts once you "
                     "follow it.")  # fmt: skip
 
@@ -125,13 +117,15 @@ def confirm(request: Request, session: SessionDep, token: str) -> Response:
             token[:4000], salt="confirm-subscription", max_age=CONFIRM_MAX_AGE
         )
     except SignatureExpired:
-        return _message(request, "This link has expired", "Subscribe again to get a new one.", 400)
+        return message_page(
+            request, "This link has expired", "Subscribe again to get a new one.", 400
+        )
     except (BadSignature, ValueError, TypeError):
-        return _message(request, "This link does not work",
+        return message_page(request, "This link does not work",
                         "Check that it was copied whole.", 400)  # fmt: skip
     subscriber = session.get(Subscriber, subscriber_id)
     if subscriber is None:
-        return _message(request, "This link does not work", "That subscription is gone.", 400)
+        return message_page(request, "This link does not work", "That subscription is gone.", 400)
     subscriber.confirmed_at = subscriber.confirmed_at or utcnow()
     if subscriber.unsubscribed_at is not None:  # subscribing again
         subscriber.unsubscribed_at, subscriber.stopped_reason, subscriber.bounces = None, None, 0
@@ -141,7 +135,7 @@ def confirm(request: Request, session: SessionDep, token: str) -> Response:
         session.add_all(Topic(subscriber_id=subscriber.id, query=q) for q in queries[:MAX_TOPICS])
     session.commit()
     manage = f"/subscribe/manage/{_tokens(request).unsubscribe(subscriber.id)}"
-    return _render(request, "message.html", {
+    return render_page(request, "message.html", {
         "title": "You are subscribed",
         "message": f"The {subscriber.frequency} digest will come to {subscriber.email}. "
                    f"Change topics or frequency at any time from the link in each email.",
@@ -161,8 +155,8 @@ def _subscriber_from(request: Request, session: SessionDep, token: str) -> Subsc
 def unsubscribe_page(request: Request, session: SessionDep, token: str) -> Response:
     """A GET never unsubscribes (mail scanners follow links); it asks for a click."""
     subscriber = _subscriber_from(request, session, token)
-    return _render(request, "unsubscribe.html", {"title": "Unsubscribe", "subscriber": subscriber,
-                                                 "token": token})  # fmt: skip
+    values = {"title": "Unsubscribe", "subscriber": subscriber, "token": token}
+    return render_page(request, "unsubscribe.html", values)
 
 
 @pages.post("/unsubscribe/{token}")
@@ -175,7 +169,7 @@ def unsubscribe(request: Request, session: SessionDep, token: str) -> Response:
         session.commit()
     if "text/html" not in request.headers.get("accept", ""):
         return JSONBytesResponse({"unsubscribed": True})
-    return _message(request, "Unsubscribed",
+    return message_page(request, "Unsubscribed",
                     f"{subscriber.email} will get no more digests from this site.")  # fmt: skip
 
 
@@ -184,7 +178,7 @@ def manage_page(request: Request, session: SessionDep, token: str) -> Response:
     subscriber = _subscriber_from(request, session, token)
     queries = session.scalars(select(Topic.query).where(Topic.subscriber_id == subscriber.id)
                               .order_by(Topic.id)).all()  # fmt: skip
-    return _render(request, "subscription.html", {
+    return render_page(request, "subscription.html", {
         "title": "Your digest", "subscriber": subscriber, "topics": "\n".join(queries),
         "token": token, "frequencies": FREQUENCIES, "problem": "", "max_topics": MAX_TOPICS,
     })  # fmt: skip
@@ -201,7 +195,7 @@ def manage(
     subscriber = _subscriber_from(request, session, token)
     queries = _topic_lines(topics)
     if frequency not in FREQUENCIES or len(queries) > MAX_TOPICS:
-        return _render(request, "subscription.html", {
+        return render_page(request, "subscription.html", {
             "title": "Your digest", "subscriber": subscriber, "topics": topics, "token": token,
             "frequencies": FREQUENCIES, "max_topics": MAX_TOPICS,
             "problem": f"Choose daily or weekly, and at most {MAX_TOPICS} topics.",

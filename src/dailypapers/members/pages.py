@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
@@ -17,6 +17,7 @@ from dailypapers.web import ratelimit
 from dailypapers.web.csrf import check_csrf
 from dailypapers.web.deps import SessionDep
 from dailypapers.web.errors import safe_next
+from dailypapers.web.pages import client_address, message_page, render_page
 
 router = APIRouter(include_in_schema=False)
 
@@ -28,26 +29,10 @@ def _accounts(request: Request) -> Accounts:
     return request.app.state.accounts
 
 
-def _client_ip(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
-
-
-def _render(
-    request: Request, template: str, context: dict[str, Any], status: int = 200
-) -> Response:
-    return request.app.state.templates.TemplateResponse(
-        request, template, context, status_code=status
-    )
-
-
-def _message(request: Request, title: str, message: str, status: int = 200) -> Response:
-    return _render(request, "message.html", {"title": title, "message": message}, status)
-
-
 # --- sign up ---------------------------------------------------------------------------------
 @router.get("/signup", response_class=HTMLResponse)
 def signup_form(request: Request) -> Response:
-    return _render(request, "signup.html", {"title": "Sign up", "values": {}, "problems": {}})
+    return render_page(request, "signup.html", {"title": "Sign up", "values": {}, "problems": {}})
 
 
 @router.post("/signup")
@@ -60,7 +45,7 @@ def signup(
     password: FormText = "",
 ) -> Response:
     check_csrf(request, csrf)
-    ratelimit.enforce(request.app.state.engine, ratelimit.SIGNUP, _client_ip(request))
+    ratelimit.enforce(request.app.state.engine, ratelimit.SIGNUP, client_address(request))
     form = SignUp(username.strip(), email.strip(), password)
     problems = form.problems()
     if not problems:
@@ -72,13 +57,13 @@ def signup(
             problems = {"username": str(error)}
     if problems:
         values = {"username": username, "email": email}
-        return _render(
+        return render_page(
             request,
             "signup.html",
             {"title": "Sign up", "values": values, "problems": problems},
             422,
         )
-    return _message(
+    return message_page(
         request,
         "Check your inbox",
         f"We sent a link to {form.email}. Follow it to confirm your address, then log in.",
@@ -90,7 +75,7 @@ def confirm(request: Request, session: SessionDep, token: str) -> Response:
     try:
         member = _accounts(request).confirm(session, token[:500])
     except AccountError as error:
-        return _message(request, "This link does not work", str(error), 400)
+        return message_page(request, "This link does not work", str(error), 400)
     session.commit()
     return RedirectResponse(f"/login?confirmed=1&login={member.username}", status_code=303)
 
@@ -101,7 +86,7 @@ def login_form(
     request: Request, next: str = "/", confirmed: bool = False, login: str = ""
 ) -> Response:
     notice = "Your address is confirmed. Log in to start." if confirmed else ""
-    return _render(
+    return render_page(
         request,
         "login.html",
         {
@@ -124,12 +109,12 @@ def login(
     next: FormText = "/",
 ) -> Response:
     check_csrf(request, csrf)
-    decision = ratelimit.enforce(request.app.state.engine, ratelimit.LOGIN, _client_ip(request))
+    decision = ratelimit.enforce(request.app.state.engine, ratelimit.LOGIN, client_address(request))
     try:
         member = _accounts(request).authenticate(session, login, password)
     except AccountError as error:
         session.commit()  # a new confirmation link may have been sent
-        response = _render(
+        response = render_page(
             request,
             "login.html",
             {
@@ -158,7 +143,7 @@ def logout(request: Request, csrf: CsrfField = "") -> Response:
 # --- password reset --------------------------------------------------------------------------
 @router.get("/reset", response_class=HTMLResponse)
 def reset_request_form(request: Request) -> Response:
-    return _render(request, "reset_request.html", {"title": "Reset your password"})
+    return render_page(request, "reset_request.html", {"title": "Reset your password"})
 
 
 @router.post("/reset")
@@ -166,9 +151,9 @@ def reset_request(
     request: Request, session: SessionDep, csrf: CsrfField = "", email: FormText = ""
 ) -> Response:
     check_csrf(request, csrf)
-    ratelimit.enforce(request.app.state.engine, ratelimit.PASSWORD_RESET, _client_ip(request))
+    ratelimit.enforce(request.app.state.engine, ratelimit.PASSWORD_RESET, client_address(request))
     _accounts(request).request_reset(session, email)
-    return _message(
+    return message_page(
         request,
         "Check your inbox",
         "If an account uses that address, we sent it a link to choose a new password. "
@@ -181,8 +166,8 @@ def reset_form(request: Request, session: SessionDep, token: str) -> Response:
     try:
         member = _accounts(request).member_for_reset(session, token[:500])
     except AccountError as error:
-        return _message(request, "This link does not work", str(error), 400)
-    return _render(
+        return message_page(request, "This link does not work", str(error), 400)
+    return render_page(
         request,
         "reset_form.html",
         {"title": "Choose a new password", "token": token, "member": member, "problem": ""},
@@ -201,10 +186,10 @@ def reset_password(
     try:
         _accounts(request).reset_password(session, token[:500], password)
     except AccountError as error:
-        return _message(request, "The password was not changed", str(error), 400)
+        return message_page(request, "The password was not changed", str(error), 400)
     session.commit()
     log_out(request)
-    return _message(request, "Password changed", "Your new password is set. Log in with it.")
+    return message_page(request, "Password changed", "Your new password is set. Log in with it.")
 
 
 # --- settings --------------------------------------------------------------------------------
@@ -214,7 +199,7 @@ def settings_page(request: Request, session: SessionDep) -> Response:
     tokens = session.scalars(
         select(ApiToken).where(ApiToken.member_id == member.id).order_by(ApiToken.id)
     ).all()
-    return _render(
+    return render_page(
         request,
         "settings.html",
         {"title": "Settings", "tokens": tokens, "new_token": None, "problem": "",
@@ -262,15 +247,15 @@ def change_password(
     stored = session.get(Member, member.id)
     assert stored is not None
     if not verify_password(stored.password_hash, current):
-        return _message(
+        return message_page(
             request, "The password was not changed", "The current password is not right.", 400
         )
     if problem := password_problem(password):
-        return _message(request, "The password was not changed", problem, 400)
+        return message_page(request, "The password was not changed", problem, 400)
     set_password(stored, password)  # ends every other session
     session.commit()
     log_in(request, stored)
-    return _message(request, "Password changed", "Your other sessions have been logged out.")
+    return message_page(request, "Password changed", "Your other sessions have been logged out.")
 
 
 @router.post("/settings/tokens")
@@ -284,7 +269,7 @@ def create_token(
     tokens = session.scalars(
         select(ApiToken).where(ApiToken.member_id == member.id).order_by(ApiToken.id)
     ).all()
-    return _render(
+    return render_page(
         request,
         "settings.html",
         {"title": "Settings", "tokens": tokens, "new_token": token, "problem": ""},

@@ -24,6 +24,7 @@ from dailypapers.papers.periods import (
 from dailypapers.papers.trending import AGE_OFFSET_DAYS, GRAVITY, STARS_WEIGHT
 from dailypapers.search.service import similar_papers
 from dailypapers.web.deps import SearchEngineDep, SessionDep, SettingsDep
+from dailypapers.web.pages import render_page
 
 router = APIRouter(include_in_schema=False)
 
@@ -44,7 +45,7 @@ def home(
     today = datetime.now(settings.zone).date()
     latest = feed.latest_featured_date(session, today) or feed.latest_featured_date(session)
     if latest is None:
-        return _render(request, "empty.html", {"title": "No papers yet"})
+        return render_page(request, "empty.html", {"title": "No papers yet"})
     return _period_view(request, session, settings, day_period(latest), sort, page, home=True)
 
 
@@ -93,7 +94,7 @@ def trending(
     result = feed.trending_page(
         session, offset=(page - 1) * size, limit=size, window_days=settings.trending_window_days
     )
-    return _render(
+    return render_page(
         request,
         "feed.html",
         {
@@ -112,7 +113,7 @@ def trending(
 
 @router.get("/about/trending", response_class=HTMLResponse)
 def about_trending(request: Request, settings: SettingsDep) -> Response:
-    return _render(
+    return render_page(
         request,
         "about_trending.html",
         {
@@ -137,7 +138,7 @@ def paper_page(
         return RedirectResponse(f"/papers/{parsed.id}", status_code=301)
     paper = feed.paper_by_arxiv_id(session, parsed.id)
     if paper is None:
-        return _render(
+        return render_page(
             request, "paper_missing.html", {"title": "Paper not found", "arxiv_id": parsed.id},
             status_code=404,
         )  # fmt: skip
@@ -145,7 +146,7 @@ def paper_page(
     viewer = viewer_of(request)
     curator = viewer.member is not None and viewer.member.is_curator
     comments = thread(session, paper.id, show_hidden=curator)
-    return _render(
+    return render_page(
         request,
         "paper.html",
         {"title": paper.title, "paper": paper, "entry": paper.daily_entry, "similar": similar,
@@ -188,7 +189,7 @@ def _period_view(
     size = settings.page_size
     offset = (page_number - 1) * size
     result = feed.period_page(session, period, sort=SORT_FOR_FEED[sort], offset=offset, limit=size)
-    return _render(
+    return render_page(
         request,
         "feed.html",
         {
@@ -239,11 +240,3 @@ def _period_url(period: Period) -> str:
 
 def _page_count(total: int, size: int) -> int:
     return max((total + size - 1) // size, 1)
-
-
-def _render(
-    request: Request, template: str, context: dict[str, Any], status_code: int = 200
-) -> Response:
-    return request.app.state.templates.TemplateResponse(
-        request, template, context, status_code=status_code
-    )
