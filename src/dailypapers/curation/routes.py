@@ -13,7 +13,7 @@ from starlette.responses import Response
 
 from dailypapers.curation.models import CurationLogEntry, record
 from dailypapers.discussion.models import Comment
-from dailypapers.discussion.service import set_hidden
+from dailypapers.discussion.service import CommentRefused, set_hidden
 from dailypapers.members.auth import Forbidden, require_member
 from dailypapers.members.models import ROLES, Member
 from dailypapers.papers.arxiv_ids import InvalidArxivId, parse_arxiv_id
@@ -153,11 +153,10 @@ def hide_comment(
 ) -> Response:
     check_csrf(request, csrf)
     curator = _curator(request, session)
-    comment = session.get(Comment, comment_id)
-    if comment is None:
-        return _done(request, "That comment does not exist.")
-    set_hidden(session, curator, comment_id, True)
-    record(session, curator.id, "hide comment", f"comment {comment_id}", comment.body[:200])
+    try:
+        set_hidden(session, curator, comment_id, True)
+    except CommentRefused as error:
+        return _done(request, str(error))
     session.commit()
     return _done(request, f"Hid comment {comment_id}.")
 

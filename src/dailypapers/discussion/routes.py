@@ -10,7 +10,6 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 from starlette.responses import Response
 
-from dailypapers.curation.models import record
 from dailypapers.discussion import service
 from dailypapers.discussion.models import Comment
 from dailypapers.discussion.service import CommentRefused, ThreadComment
@@ -158,9 +157,10 @@ def hide_form(
     if not member.is_curator:
         raise Forbidden("Only curators can hide comments.")
     hide = request.url.path.endswith("/hide")
-    comment, arxiv_id = _comment_paper(session, comment_id)
-    service.set_hidden(session, member, comment_id, hide)
-    record(session, member.id, "hide comment" if hide else "unhide comment",
-           f"comment {comment_id} on {arxiv_id}", comment.body[:200])  # fmt: skip
+    _, arxiv_id = _comment_paper(session, comment_id)
+    try:
+        service.set_hidden(session, member, comment_id, hide)
+    except CommentRefused as error:
+        return _back(request, arxiv_id, problem=str(error))
     session.commit()
     return _back(request, arxiv_id, comment_id)
