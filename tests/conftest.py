@@ -42,6 +42,7 @@ def make_settings(data_dir: Path, **overrides: Any) -> Settings:
         "secret_key": "test-secret-key-not-for-production",
         "load_demo_data": False,
         "embed_in_background": False,
+        "harvest_scheduler": False,  # tests never reach the real arXiv
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]

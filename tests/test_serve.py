@@ -27,6 +27,7 @@ def test_serve_on_an_empty_database_shows_the_bundled_papers(tmp_path: Path) -> 
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("DAILYPAPERS_")}
     env["DAILYPAPERS_DATA_DIR"] = str(tmp_path / "var")
+    env["DAILYPAPERS_HARVEST_SCHEDULER"] = "false"  # no arXiv here
     server = subprocess.Popen(
         [sys.executable, "-m", "dailypapers", "serve", "--port", str(port)],
         env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True,
@@ -65,6 +66,7 @@ def test_bundled_demo_data_is_recent_real_and_small() -> None:
 def test_db_backup_writes_a_consistent_copy(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("DAILYPAPERS_")}
     env["DAILYPAPERS_DATA_DIR"] = str(tmp_path / "var")
+    env["DAILYPAPERS_HARVEST_SCHEDULER"] = "false"  # no arXiv here
 
     def cli(*args: str) -> subprocess.CompletedProcess:
         return subprocess.run(

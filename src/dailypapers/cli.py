@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 import time
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, NoReturn
 
@@ -20,7 +21,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from dailypapers.settings import Settings, SettingsError, load_settings
+from dailypapers.settings import Settings, SettingsError, check_categories, load_settings
 
 if TYPE_CHECKING:
     from dailypapers.search.engine import SearchEngine
@@ -384,6 +385,125 @@ def submit_command(
         engine.dispose()
     if refused:
         fail(f"{refused} of {len(arxiv_ids)} papers were not submitted (reasons above)")
+
+
+def _date_option(name: str, value: str | None) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise typer.BadParameter(f"{value!r} is not a date (YYYY-MM-DD)", param_hint=name) from None
+
+
+@app.command()
+def harvest(
+    dates: Annotated[
+        list[str] | None, typer.Argument(help="With --from-hf: the featured days to import.")
+    ] = None,
+    from_date: Annotated[
+        str | None, typer.Option("--from", help="First day (YYYY-MM-DD) of records to fetch.")
+    ] = None,
+    until: Annotated[str | None, typer.Option(help="Last day (YYYY-MM-DD) to fetch.")] = None,
+    category: Annotated[
+        list[str] | None,
+        typer.Option(help="An arXiv category (repeatable); default HARVEST_CATEGORIES."),
+    ] = None,
+    from_hf: Annotated[
+        bool, typer.Option("--from-hf", help="Import Hugging Face's daily papers of DATES.")
+    ] = False,
+) -> None:
+    """Fetch new and updated arXiv papers of the configured categories (OAI-PMH, politely).
+
+    Resumable: stop it at any point and run it again; it goes on from the last stored page,
+    and the next run starts where the last one finished. With --from-hf, import Hugging Face's
+    daily papers of the given days instead.
+    """
+    from datetime import datetime
+
+    settings = _settings()
+    start, end = _date_option("--from", from_date), _date_option("--until", until)
+    if from_hf:
+        if not dates:
+            raise typer.BadParameter("give at least one day (YYYY-MM-DD)", param_hint="DATES")
+        _harvest_hf(settings, [_date_option("DATES", d) for d in dates])  # type: ignore[misc]
+        return
+    if dates:
+        raise typer.BadParameter("days are only taken with --from-hf", param_hint="DATES")
+    if start and end and start > end:
+        raise typer.BadParameter(f"{start} is after --until {end}", param_hint="--from")
+    from dailypapers.harvest.job import harvest_arxiv
+    from dailypapers.harvest.run import SetReport
+
+    categories = None
+    if category:
+        try:
+            categories = check_categories(",".join(category))
+        except ValueError as error:
+            raise typer.BadParameter(str(error), param_hint="--category") from None
+    engine, factory = _prepared_database(settings)
+    embedder = None
+    if settings.dense_search:
+        from dailypapers.search.embedder import Embedder
+
+        embedder = Embedder.load(threads=2)
+
+    def on_page(report: SetReport) -> None:
+        counts = report.counts
+        console.print(
+            f"{report.set_spec}: page {report.pages} stored ({counts.new:,} new, "
+            f"{counts.updated:,} updated, {counts.rejected:,} skipped so far)",
+            highlight=False,
+        )
+
+    today = datetime.now(settings.zone).date()
+    try:
+        outcome = harvest_arxiv(factory, settings, today=today, categories=categories,
+                                from_date=start, until=end, embedder=embedder,
+                                on_page=on_page)  # fmt: skip
+        if outcome.report.counts.new or outcome.report.counts.updated:
+            _sync_keyword_index(factory, settings)
+    finally:
+        engine.dispose()
+    report = outcome.report
+    for item in report.sets:
+        counts = item.counts
+        line = (
+            f"{item.set_spec} ({item.window[0]} to {item.window[1]}): {item.status}; "
+            f"{counts.new:,} new, {counts.updated:,} updated, {counts.unchanged:,} unchanged, "
+            f"{counts.rejected:,} skipped"
+        )
+        console.print(line + (f" — {item.message}" if item.message else ""), highlight=False)
+        for _where, _line, reason in counts.rejections[:MAX_REJECTIONS_SHOWN]:
+            console.print(f"  skipped {reason}", highlight=False)
+    if outcome.embedded or outcome.proposed:
+        console.print(f"{outcome.embedded:,} new papers embedded for search by meaning; "
+                      f"{outcome.proposed:,} proposed for today's list (see /admin).")  # fmt: skip
+    if not report.ok:
+        failed = [item.set_spec for item in report.sets if item.status == "failed"]
+        fail(f"the harvest of {', '.join(failed)} failed (reasons above); run it again to resume")
+
+
+def _harvest_hf(settings: Settings, days: list[date]) -> None:
+    from dailypapers.harvest.hf import HfUnavailable, import_hf_day
+
+    engine, factory = _prepared_database(settings)
+    try:
+        for day in days:
+            try:
+                result = import_hf_day(factory, settings.hf_daily_papers_url, day,
+                                       settings.zone, settings.base_url)  # fmt: skip
+            except HfUnavailable as error:
+                fail(str(error))
+            counts = result.counts
+            console.print(f"{day}: {counts.new:,} new, {counts.updated:,} updated, "
+                          f"{counts.unchanged:,} unchanged, {counts.rejected:,} skipped",
+                          highlight=False)  # fmt: skip
+            for _where, line, reason in counts.rejections[:MAX_REJECTIONS_SHOWN]:
+                console.print(f"  item {line}: {reason}", highlight=False)
+        _sync_keyword_index(factory, settings)
+    finally:
+        engine.dispose()
 
 
 @digest_app.command("send")

@@ -174,3 +174,18 @@ def is_current(engine: Engine) -> bool:
 
 def has_table(engine: Engine, name: str) -> bool:
     return inspect(engine).has_table(name)
+
+
+def insert_ignoring_duplicates(
+    connection: Connection, table: Table, rows: list[dict[str, Any]]
+) -> None:
+    """INSERT rows, skipping those that would break a unique constraint (SQLite and PostgreSQL
+    both spell it ON CONFLICT DO NOTHING)."""
+    if not rows:
+        return
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    if connection.dialect.name == "postgresql":
+        connection.execute(postgresql.insert(table).on_conflict_do_nothing(), rows)
+    else:
+        connection.execute(sqlite.insert(table).on_conflict_do_nothing(), rows)

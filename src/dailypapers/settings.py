@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 import secrets
+from datetime import date
 from functools import lru_cache
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -96,6 +98,38 @@ class Settings(BaseSettings):
         description="Seconds between two requests to arXiv (arXiv asks for at least 3).",
     )  # fmt: skip
 
+    arxiv_oai_url: str = Field(
+        "https://oaipmh.arxiv.org/oai", description="arXiv's OAI-PMH interface, for the harvest."
+    )
+    harvest_categories: str = Field(
+        "cs.AI,cs.CL,cs.CV,cs.LG,stat.ML",
+        description="arXiv categories the harvest fetches (comma-separated; an OAI-PMH set such "
+        "as cs:cs:LG is accepted too).",
+    )
+    harvest_scheduler: bool = Field(
+        True,
+        description="Let the web app harvest arXiv itself after each announcement (Sunday to "
+        "Thursday, 20:00 US Eastern); turn off when a worker or cron runs `dailypapers harvest`.",
+    )
+    harvest_delay_minutes: int = Field(
+        45, ge=0, le=1440,
+        description="Minutes after an announcement before the scheduled harvest asks arXiv.",
+    )  # fmt: skip
+    arxiv_holidays: str = Field(
+        "",
+        description="Extra dates (YYYY-MM-DD, comma-separated) with no arXiv announcement, from "
+        "arXiv's yearly schedule; New Year's Day, US Thanksgiving and Christmas are known.",
+    )
+    harvest_proposals: int = Field(
+        20, ge=0, le=500,
+        description="How many newly harvested papers each harvest proposes for the daily list, "
+        "for curators to accept in /admin (0: none).",
+    )  # fmt: skip
+    hf_daily_papers_url: str = Field(
+        "https://huggingface.co/api/daily_papers",
+        description="Hugging Face's daily papers API, read by `dailypapers harvest --from-hf`.",
+    )
+
     @field_validator("timezone")
     @classmethod
     def _known_timezone(cls, value: str) -> str:
@@ -138,12 +172,37 @@ class Settings(BaseSettings):
         parse_days(value)
         return value.lower().replace(" ", "")
 
+    @field_validator("harvest_categories")
+    @classmethod
+    def _categories(cls, value: str) -> str:
+        return ",".join(check_categories(value))
+
+    @field_validator("arxiv_holidays")
+    @classmethod
+    def _holidays(cls, value: str) -> str:
+        for item in filter(None, (v.strip() for v in value.split(","))):
+            try:
+                date.fromisoformat(item)
+            except ValueError:
+                raise ValueError(f"{item[:40]!r} is not a date like 2026-12-24") from None
+        return value
+
     @field_validator("log_level")
     @classmethod
     def _log_level(cls, value: str) -> str:
         if value.lower() not in {"debug", "info", "warning", "error"}:
             raise ValueError("must be debug, info, warning or error")
         return value.lower()
+
+    @property
+    def harvest_category_list(self) -> list[str]:
+        return self.harvest_categories.split(",")
+
+    @property
+    def holiday_dates(self) -> tuple[date, ...]:
+        return tuple(
+            date.fromisoformat(v.strip()) for v in self.arxiv_holidays.split(",") if v.strip()
+        )
 
     @property
     def zone(self) -> ZoneInfo:
@@ -175,6 +234,20 @@ class Settings(BaseSettings):
         key_file.touch(mode=0o600)
         key_file.write_text(key)
         return key
+
+
+_CATEGORY = re.compile(r"[A-Za-z-]+(\.[A-Za-z-]+)?|[A-Za-z-]+(:[A-Za-z-]+){1,2}")
+
+
+def check_categories(value: str) -> list[str]:
+    """arXiv categories (cs.LG) or OAI-PMH sets (cs:cs:LG), comma-separated; ValueError if not."""
+    categories = [c.strip() for c in value.split(",") if c.strip()]
+    if not categories:
+        raise ValueError("name at least one arXiv category, e.g. cs.LG")
+    for category in categories:
+        if not _CATEGORY.fullmatch(category):
+            raise ValueError(f"{category[:40]!r} is not an arXiv category like cs.LG")
+    return categories
 
 
 def load_settings() -> Settings:

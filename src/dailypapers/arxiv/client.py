@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import threading
 import time
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 
 import httpx
 
@@ -19,7 +21,13 @@ TIMEOUT_SECONDS = 30.0
 
 
 class ArxivUnavailable(Exception):
-    """arXiv could not be reached or did not answer properly; worth trying later."""
+    """arXiv could not be reached or did not answer properly; worth trying later.
+
+    `retry_after` is the wait in seconds arXiv asked for (its 503 flow control), if it did."""
+
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
 
 
 class ArxivError(Exception):
@@ -53,8 +61,27 @@ class PoliteClient:
             finally:
                 self._last_request = time.monotonic()
         if response.status_code >= 500:
-            raise ArxivUnavailable(f"arXiv answered {response.status_code}; try again later")
+            raise ArxivUnavailable(
+                f"arXiv answered {response.status_code}; try again later",
+                retry_after=retry_after_seconds(response.headers.get("retry-after")),
+            )
         return response
 
     def close(self) -> None:
         self._http.close()
+
+
+def retry_after_seconds(value: str | None) -> float | None:
+    """A Retry-After header (seconds, or an HTTP date) as seconds from now."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        return None
+    return max(0.0, (when - datetime.now(UTC)).total_seconds())

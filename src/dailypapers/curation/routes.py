@@ -12,8 +12,10 @@ from sqlalchemy import delete, select
 from starlette.responses import Response
 
 from dailypapers.curation.models import CurationLogEntry, record
+from dailypapers.database import utcnow
 from dailypapers.discussion.models import Comment
 from dailypapers.discussion.service import CommentRefused, set_hidden
+from dailypapers.harvest.models import HarvestRun, Proposal
 from dailypapers.members.auth import Forbidden, require_member
 from dailypapers.members.models import ROLES, Member
 from dailypapers.papers.arxiv_ids import InvalidArxivId, parse_arxiv_id
@@ -62,11 +64,20 @@ def admin_page(
         .order_by(Comment.id.desc())
         .limit(50)
     ).all()
+    proposals = session.execute(
+        select(Proposal, Paper)
+        .join(Paper, Paper.id == Proposal.paper_id)
+        .where(Proposal.status == "proposed", Paper.hidden.is_(False))
+        .order_by(Proposal.proposed_for.desc(), Proposal.score.desc())
+        .limit(100)
+    ).all()
+    runs = session.scalars(select(HarvestRun).order_by(HarvestRun.id.desc()).limit(5)).all()
     members_query = select(Member).order_by(Member.id.desc()).limit(50)
     if q:
         members_query = members_query.where(Member.username.contains(q[:64]))
     context: dict[str, Any] = {
-        "title": "Admin", "log": log, "comments": comments,
+        "title": "Admin", "log": log, "comments": comments, "proposals": proposals,
+        "harvest_runs": runs,
         "members": session.scalars(members_query).all() if curator.is_admin else [],
         "today": datetime.now(settings.zone).date(), "roles": ROLES, "q": q[:64],
     }  # fmt: skip
@@ -94,6 +105,37 @@ def feature(
     record(session, curator.id, "feature", done.arxiv_id, featured_on.isoformat())
     session.commit()
     return _done(request, f"Featured {done.arxiv_id} on {featured_on.isoformat()}.")
+
+
+@pages.post("/admin/proposals/{proposal_id}/{decision}")
+def decide_proposal(
+    request: Request, session: SessionDep, proposal_id: int, decision: str, csrf: CsrfField = ""
+) -> Response:
+    """Accept (the paper joins the proposal's list, the curator as its submitter) or reject."""
+    check_csrf(request, csrf)
+    curator = _curator(request, session)
+    if decision not in ("accept", "reject"):
+        return _done(request, "Proposals are accepted or rejected.")
+    proposal = session.get(Proposal, proposal_id)
+    if proposal is None or proposal.status != "proposed":
+        return _done(request, "That proposal was already decided or no longer exists.")
+    paper = session.get(Paper, proposal.paper_id)
+    assert paper is not None
+    proposal.status = "accepted" if decision == "accept" else "rejected"
+    proposal.decided_by_id, proposal.decided_at = curator.id, utcnow()
+    day = proposal.proposed_for.isoformat()
+    if decision == "accept":
+        if session.scalar(select(DailyEntry.id).where(DailyEntry.paper_id == paper.id)):
+            session.rollback()
+            return _done(request, f"{paper.arxiv_id} is already on a list.")
+        session.add(DailyEntry(paper_id=paper.id, featured_date=proposal.proposed_for,
+                               submitted_by_id=curator.id))  # fmt: skip
+        bump_revision(session)
+    record(session, curator.id, f"proposal-{decision}", paper.arxiv_id, day)
+    session.commit()
+    if decision == "accept":
+        return _done(request, f"Accepted {paper.arxiv_id} for the list of {day}.")
+    return _done(request, f"Rejected {paper.arxiv_id}.")
 
 
 def _paper(session: SessionDep, arxiv_id: str) -> Paper | None:

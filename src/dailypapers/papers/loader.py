@@ -156,7 +156,7 @@ def _new_paper(record: PaperRecord, now: Any) -> dict[str, Any]:
         "published_date": record.published_date,
         "comment": record.comment,
         "github_url": record.github_url,
-        "github_url_source": "import" if record.github_url else None,
+        "github_url_source": record.github_url_source if record.github_url else None,
         "github_stars": record.github_stars,
         "project_page": record.project_page,
         "ai_summary": record.ai_summary,
@@ -165,7 +165,7 @@ def _new_paper(record: PaperRecord, now: Any) -> dict[str, Any]:
         "imported_comments": record.num_comments or 0,
         "vote_count": 0,
         "comment_count": 0,
-        "withdrawn": False,
+        "withdrawn": bool(record.withdrawn),
         "created_at": now,
         "updated_at": now,
     }
@@ -188,17 +188,27 @@ def _changes(row: Any, record: PaperRecord) -> dict[str, Any]:
         changes["version"] = record.version
     if (
         record.github_url
-        and row.github_url_source != "member"
         and row.github_url != record.github_url
+        and _may_replace_link(row.github_url_source, record.github_url_source)
     ):
         changes["github_url"] = record.github_url
-        changes["github_url_source"] = "import"
+        changes["github_url_source"] = record.github_url_source
+    if record.withdrawn is not None and record.withdrawn != row.withdrawn:
+        changes["withdrawn"] = record.withdrawn
     # Counts captured elsewhere only grow: the larger one is the later capture.
     if record.upvotes is not None and record.upvotes > row.imported_upvotes:
         changes["imported_upvotes"] = record.upvotes
     if record.num_comments is not None and record.num_comments > row.imported_comments:
         changes["imported_comments"] = record.num_comments
     return changes
+
+
+def _may_replace_link(stored: str | None, incoming: str) -> bool:
+    """A member's link is never replaced; a link found automatically never replaces one that
+    people set."""
+    if stored == "member":
+        return False
+    return incoming != "auto" or stored in (None, "auto")
 
 
 def _group_by_keys(updates: list[dict[str, Any]]) -> Iterator[list[dict[str, Any]]]:

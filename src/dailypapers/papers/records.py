@@ -39,6 +39,10 @@ class PaperRecord:
     num_comments: int | None = None
     featured_date: date | None = None
     submitter_name: str | None = None
+    # "import" for links a source's people set (e.g. Hugging Face), "auto" for links the
+    # harvest found in an abstract; a member's link on this site always wins over both.
+    github_url_source: str = "import"
+    withdrawn: bool | None = None  # None: the source does not say
 
 
 def collapse_whitespace(text: str) -> str:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -76,9 +76,10 @@ def index_papers(
     batch_size: int = BATCH_SIZE,
     on_batch: Callable[[IndexCounts], None] = lambda counts: None,
     should_stop: Callable[[], bool] = lambda: False,
+    paper_ids: Collection[int] | None = None,
 ) -> IndexCounts:
-    """Embed every pending paper, one committed batch at a time, newest papers first (the
-    ones readers look at)."""
+    """Embed every pending paper (or those of `paper_ids`), one committed batch at a time,
+    newest papers first (the ones readers look at)."""
     counts = IndexCounts()
     started = time.perf_counter()
     before: int | None = None
@@ -86,6 +87,8 @@ def index_papers(
         query = _pending(embedder.model_name).order_by(Paper.id.desc()).limit(batch_size)
         if before is not None:
             query = query.where(Paper.id < before)
+        if paper_ids is not None:
+            query = query.where(Paper.id.in_(paper_ids))
         with factory() as session:
             rows = session.execute(query).all()
         if not rows:

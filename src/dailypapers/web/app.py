@@ -25,6 +25,7 @@ from dailypapers.digests.delivery import SiteMail
 from dailypapers.digests.letters import Tokens
 from dailypapers.digests.scheduler import DigestScheduler
 from dailypapers.discussion import routes as discussion_routes
+from dailypapers.harvest.scheduler import HarvestScheduler
 from dailypapers.mail.sender import MailSender
 from dailypapers.members import api as members_api
 from dailypapers.members import pages as members_pages
@@ -74,7 +75,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             scheduler = DigestScheduler(app.state.session_factory, settings, site_mail,
                                         keyword_index, search_engine)  # fmt: skip
             scheduler.start()
+        harvests = None
+        if settings.harvest_scheduler:
+            embedder = search_engine.embedder if search_engine is not None else None
+            harvests = HarvestScheduler(app.state.session_factory, settings, embedder)
+            harvests.start()
         yield
+        if harvests is not None:
+            harvests.stop()
         if scheduler is not None:
             scheduler.stop()
         if search_engine is not None:

@@ -1,0 +1,94 @@
+"""Harvesting from the running app after each arXiv announcement, so the embedded default needs
+no cron.
+
+Once a minute a thread looks at arXiv's calendar: when the latest announcement (Sunday to
+Thursday, 20:00 US Eastern) is `harvest_delay_minutes` old and no harvest has finished since,
+it harvests, holding `DATA_DIR/harvest.lock` so one process on the machine does it. A failed
+harvest is tried again after `RETRY_MINUTES`; it resumes where it stopped.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import logging
+import threading
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from dailypapers.harvest.calendar import latest_announcement
+from dailypapers.harvest.job import HarvestOutcome, harvest_arxiv
+from dailypapers.harvest.models import HarvestRun
+from dailypapers.search.indexing import TextEmbedder
+from dailypapers.settings import Settings
+
+log = logging.getLogger(__name__)
+CHECK_SECONDS = 60.0
+RETRY_MINUTES = 30
+
+
+class HarvestScheduler:
+    def __init__(self, factory: sessionmaker[Session], settings: Settings,
+                 embedder: TextEmbedder | None = None) -> None:  # fmt: skip
+        self.factory, self.settings, self.embedder = factory, settings, embedder
+        self.lock_path = settings.data_dir / "harvest.lock"
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def due(self, now: datetime) -> bool:
+        """Whether the latest announcement (old enough) has no finished harvest after it, and
+        no harvest failed in the last RETRY_MINUTES."""
+        delay = timedelta(minutes=self.settings.harvest_delay_minutes)
+        announced = latest_announcement(now - delay, self.settings.holiday_dates)
+        with self.factory() as session:
+            finished = session.scalar(
+                select(func.max(HarvestRun.started_at)).where(
+                    HarvestRun.source == "arxiv", HarvestRun.status.in_(("done", "no-news"))
+                )
+            )
+            failed = session.scalar(
+                select(func.max(HarvestRun.started_at)).where(
+                    HarvestRun.source == "arxiv", HarvestRun.status == "failed"
+                )
+            )
+        if finished is not None and finished >= announced + delay:
+            return False
+        return failed is None or failed < now - timedelta(minutes=RETRY_MINUTES)
+
+    def run_once(self, now: datetime | None = None) -> HarvestOutcome | None:
+        now = now or datetime.now(UTC)
+        if not self.due(now):
+            return None
+        with self.lock_path.open("w") as lock:
+            try:
+                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                return None  # another process is harvesting
+            if not self.due(now):  # it may have just finished
+                return None
+            outcome = harvest_arxiv(
+                self.factory, self.settings, today=now.astimezone(self.settings.zone).date(),
+                embedder=self.embedder,
+            )  # fmt: skip
+        counts = outcome.report.counts
+        log.info("harvest %s: %d new, %d updated, %d skipped, %d proposed",
+                 outcome.report.status, counts.new, counts.updated, counts.rejected,
+                 outcome.proposed)  # fmt: skip
+        return outcome
+
+    def start(self) -> None:
+        def loop() -> None:
+            while not self._stop.wait(CHECK_SECONDS):
+                try:
+                    self.run_once()
+                except Exception:  # keep the app serving; try again later
+                    log.exception("the scheduled harvest failed")
+
+        self._thread = threading.Thread(target=loop, name="harvest-scheduler", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=30)
