@@ -13,6 +13,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from sqlalchemy import func, select
 
@@ -342,3 +343,130 @@ def test_settings_refuse_bad_categories_and_holidays(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="not a date"):
         make_settings(tmp_path, arxiv_holidays="2026-12-24,tomorrow")
     assert isinstance(make_settings(tmp_path, arxiv_holidays="2026-12-24"), Settings)
+
+
+def test_proposals_are_ranked_by_the_communitys_taste_and_accepted_in_admin(
+    tmp_path: Path, hf_rows: list[dict[str, Any]], mail_sink: Any, arxiv_replay: ArxivReplay
+) -> None:
+    from dailypapers.harvest.models import Proposal
+    from dailypapers.members.accounts import create_member
+    from dailypapers.search.embedder import Embedder
+    from dailypapers.search.indexing import index_papers
+
+    from .conftest import running_community
+    from .test_accounts import PASSWORD, csrf_of, log_in
+
+    with running_community(tmp_path, hf_rows, mail_sink, arxiv_replay,
+                           arxiv_oai_url=arxiv_replay.oai_url, harvest_categories="nucl-th",
+                           harvest_proposals=3) as site:  # fmt: skip
+        embedder = Embedder.load()
+        index_papers(site.factory, embedder)  # the featured papers: the community's taste
+        today = datetime.now(site.settings.zone).date()
+        outcome = harvest_arxiv(site.factory, site.settings, today=today, embedder=embedder)
+        assert outcome.embedded == len(ALL_IDS) and outcome.proposed == 3
+        with site.factory() as session:
+            proposed = session.execute(
+                select(Proposal, Paper.arxiv_id).join(Paper).order_by(Proposal.score.desc())
+            ).all()
+            create_member(session, "curie", "curie@example.org", PASSWORD, "curator")
+            create_member(session, "ada", "ada@example.org", PASSWORD)
+            session.commit()
+        assert {arxiv_id for _, arxiv_id in proposed} <= ALL_IDS
+        assert all("close to what this community upvotes" in p.reason for p, _ in proposed)
+        assert all(p.proposed_for == today and p.status == "proposed" for p, _ in proposed)
+        (best, best_id), (second, second_id) = proposed[0], proposed[1]
+
+        with httpx.Client(base_url=site.url) as curie, httpx.Client(base_url=site.url) as ada:
+            log_in(ada, "ada")
+            token = csrf_of(ada.get("/").text)
+            assert ada.post(f"/admin/proposals/{best.id}/accept",
+                            data={"csrf_token": token}).status_code == 403  # fmt: skip
+            log_in(curie, "curie")
+            page = curie.get("/admin")
+            assert page.status_code == 200 and "Proposed for the daily list" in page.text
+            assert f"/papers/{best_id}" in page.text
+            token = csrf_of(page.text)
+            assert curie.post(f"/admin/proposals/{best.id}/accept").status_code == 403  # no CSRF
+            accepted = curie.post(f"/admin/proposals/{best.id}/accept", data={"csrf_token": token})
+            assert accepted.status_code == 303
+            curie.post(f"/admin/proposals/{second.id}/reject", data={"csrf_token": token})
+            again = curie.post(f"/admin/proposals/{best.id}/accept", data={"csrf_token": token},
+                               follow_redirects=True)  # fmt: skip
+            assert "already decided" in again.text
+        day = httpx.get(f"{site.url}/api/daily_papers", params={"date": today.isoformat()}).json()
+        listed = {item["paper"]["id"]: item for item in day}
+        assert best_id in listed and second_id not in listed
+        assert listed[best_id]["submittedBy"]["name"] == "curie"
+        with site.factory() as session:
+            states = dict(session.execute(select(Proposal.id, Proposal.status)).all())
+        assert states[best.id] == "accepted" and states[second.id] == "rejected"
+
+
+def test_hugging_face_days_are_imported_from_its_api(
+    tmp_path: Path, hf_rows: list[dict[str, Any]], arxiv_replay: ArxivReplay
+) -> None:
+    """--from-hf reads a local server that answers like HF's /api/daily_papers?date=."""
+    import json
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from .test_load import hf_api_item
+
+    day = max(r["featured_date"] for r in hf_rows if r["featured_date"])
+    rows = [r for r in hf_rows if r["featured_date"] == day and r["abstract"] and r["published"]]
+    asked: list[str] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802
+            asked.append(self.path)
+            if f"date={day}" in self.path:
+                body, status = json.dumps([hf_api_item(r) for r in rows]).encode(), 200
+            else:
+                body, status = b"<html>rate limited</html>", 429
+            self.send_response(status)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    hf_url = f"http://127.0.0.1:{server.server_port}/api/daily_papers"
+    env = cli_env(tmp_path, arxiv_replay, DAILYPAPERS_HF_DAILY_PAPERS_URL=hf_url)
+    try:
+        done = subprocess.run([sys.executable, "-m", "dailypapers", "harvest", "--from-hf", day],
+                              capture_output=True, text=True, timeout=120, env=env)  # fmt: skip
+        assert done.returncode == 0, done.stderr
+        assert f"{day}: {len(rows)} new" in done.stderr
+        refused = subprocess.run(
+            [sys.executable, "-m", "dailypapers", "harvest", "--from-hf", "2023-01-02"],
+            capture_output=True, text=True, timeout=120, env=env,
+        )  # fmt: skip
+        assert refused.returncode == 1 and "answered 429 for 2023-01-02" in refused.stderr
+    finally:
+        server.shutdown()
+    with sqlite3.connect(tmp_path / "dailypapers.db") as db:
+        listed = {r[0] for r in db.execute("SELECT p.arxiv_id FROM papers p JOIN daily_entries d "
+                                           "ON d.paper_id = p.id")}  # fmt: skip
+    assert listed == {r["arxiv_id"] for r in rows}
+    assert asked[0] == f"/api/daily_papers?date={day}"
+
+
+def test_the_scheduler_harvests_once_after_each_announcement(site: Any) -> None:
+    from dailypapers.harvest.scheduler import HarvestScheduler
+
+    settings, factory = site
+    scheduler = HarvestScheduler(factory, settings)
+    wednesday_evening = datetime(2026, 11, 26, 1, 0, tzinfo=UTC)  # 20:00 New York, +60 min
+    assert scheduler.run_once(datetime(2026, 11, 26, 0, 30, tzinfo=UTC)) is not None  # Tuesday's
+    assert scheduler.run_once(datetime(2026, 11, 26, 0, 40, tzinfo=UTC)) is None
+    assert scheduler.run_once(wednesday_evening) is None  # 45 minutes have not passed yet
+    outcome = scheduler.run_once(datetime(2026, 11, 26, 1, 50, tzinfo=UTC))
+    assert outcome is not None and outcome.report.ok
+    # Thanksgiving, Friday and Saturday announce nothing: no harvest until Sunday evening.
+    for hour in range(2, 90, 6):
+        assert scheduler.run_once(datetime(2026, 11, 26, 1, 50, tzinfo=UTC).replace(
+            day=26 + hour // 24, hour=hour % 24)) is None  # fmt: skip
+    assert scheduler.run_once(datetime(2026, 11, 30, 1, 50, tzinfo=UTC)) is not None

@@ -128,8 +128,9 @@ def decide_proposal(
         if session.scalar(select(DailyEntry.id).where(DailyEntry.paper_id == paper.id)):
             session.rollback()
             return _done(request, f"{paper.arxiv_id} is already on a list.")
-        session.add(DailyEntry(paper_id=paper.id, featured_date=proposal.proposed_for,
-                               submitted_by_id=curator.id))  # fmt: skip
+        entry = DailyEntry(paper_id=paper.id, featured_date=proposal.proposed_for,
+                           submitted_by_id=curator.id, submitter_name=curator.username)  # fmt: skip
+        session.add(entry)
         bump_revision(session)
     record(session, curator.id, f"proposal-{decision}", paper.arxiv_id, day)
     session.commit()

@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -38,6 +38,7 @@ def harvest_arxiv(
     until: date | None = None,
     embedder: TextEmbedder | None = None,
     on_page: Callable[[SetReport], None] = lambda report: None,
+    now: datetime | None = None,
 ) -> HarvestOutcome:
     own_client = client is None
     client = client or PoliteClient(
@@ -47,7 +48,7 @@ def harvest_arxiv(
         harvester = Harvester(factory, client, settings.arxiv_oai_url,
                               extra_holidays=settings.holiday_dates, on_page=on_page)  # fmt: skip
         sets = [set_spec(c) for c in categories or settings.harvest_category_list]
-        report = harvester.run(sets, today=today, from_date=from_date, until=until)
+        report = harvester.run(sets, today=today, from_date=from_date, until=until, now=now)
     finally:
         if own_client:
             client.close()

@@ -1,11 +1,11 @@
 """Proposing harvested papers for the daily list, for curators to accept in /admin.
 
 The rule (also in docs/harvest.md): among the papers a harvest added that are not withdrawn,
-hidden or already on a list, score each by how close its text is to what this community upvotes
-— the cosine similarity of its embedding to the upvote-weighted mean embedding of the papers
-featured in the last `PROFILE_DAYS` days — plus `CODE_BONUS` when it links to code; the best
-`limit` are proposed for today's list. Without embeddings (dense search off) only the code bonus
-counts, and the newest papers come first among equals.
+hidden or already on a list, score each by how close its text is to what this community
+upvotes — the cosine similarity of its embedding to the upvote-weighted mean embedding of the
+papers featured in the `PROFILE_DAYS` days up to the latest featured day — plus `CODE_BONUS`
+when it links to code; the best `limit` are proposed for today's list. Without embeddings
+(dense search off) only the code bonus counts, and the newest papers come first among equals.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from collections.abc import Collection
 from datetime import date, timedelta
 
 import numpy as np
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from dailypapers.database import insert_ignoring_duplicates, utcnow
@@ -27,14 +27,18 @@ PROFILE_PAPERS = 300
 CODE_BONUS = 0.05
 
 
-def community_profile(session: Session, today: date) -> np.ndarray | None:
-    """The upvote-weighted mean vector of recently featured papers (None without vectors)."""
+def community_profile(session: Session) -> np.ndarray | None:
+    """The upvote-weighted mean vector of the papers featured in the `PROFILE_DAYS` up to the
+    latest featured day (None without vectors)."""
+    latest = session.scalar(select(func.max(DailyEntry.featured_date)))
+    if latest is None:
+        return None
     upvotes = Paper.imported_upvotes + Paper.vote_count
     rows = session.execute(
         select(PaperEmbedding.vector, upvotes)
         .join(Paper, Paper.id == PaperEmbedding.paper_id)
         .join(DailyEntry, DailyEntry.paper_id == Paper.id)
-        .where(DailyEntry.featured_date >= today - timedelta(days=PROFILE_DAYS))
+        .where(DailyEntry.featured_date > latest - timedelta(days=PROFILE_DAYS))
         .order_by(upvotes.desc())
         .limit(PROFILE_PAPERS)
     ).all()
@@ -59,7 +63,7 @@ def propose(session: Session, paper_ids: Collection[int], today: date, limit: in
     ).all()
     if not candidates:
         return 0
-    profile = community_profile(session, today)
+    profile = community_profile(session)
     affinity: dict[int, float] = {}
     if profile is not None:
         for paper_id, vector in session.execute(

@@ -13,7 +13,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -98,12 +98,14 @@ class Harvester:
         today: date,
         from_date: date | None = None,
         until: date | None = None,
+        now: datetime | None = None,
     ) -> HarvestReport:
-        """Harvest each set in turn, logging the run; a failed set does not stop the others."""
+        """Harvest each set in turn, logging the run (as started at `now`, default the clock's
+        time); a failed set does not stop the others."""
         started = time.perf_counter()
         with self.factory() as session, session.begin():
             run = HarvestRun(source="arxiv", status="running", new=0, updated=0, unchanged=0,
-                             rejected=0, message="")  # fmt: skip
+                             rejected=0, message="", started_at=now or utcnow())  # fmt: skip
             session.add(run)
         report = HarvestReport()
         for spec in set_specs:

@@ -69,7 +69,7 @@ class HarvestScheduler:
                 return None
             outcome = harvest_arxiv(
                 self.factory, self.settings, today=now.astimezone(self.settings.zone).date(),
-                embedder=self.embedder,
+                embedder=self.embedder, now=now,
             )  # fmt: skip
         counts = outcome.report.counts
         log.info("harvest %s: %d new, %d updated, %d skipped, %d proposed",
