@@ -364,6 +364,8 @@ def test_proposals_are_ranked_by_the_communitys_taste_and_accepted_in_admin(
         today = datetime.now(site.settings.zone).date()
         outcome = harvest_arxiv(site.factory, site.settings, today=today, embedder=embedder)
         assert outcome.embedded == len(ALL_IDS) and outcome.proposed == 3
+        health = httpx.get(f"{site.url}/healthz").json()["last_harvest"]
+        assert (health["status"], health["new"]) == ("done", len(ALL_IDS))
         with site.factory() as session:
             proposed = session.execute(
                 select(Proposal, Paper.arxiv_id).join(Paper).order_by(Proposal.score.desc())

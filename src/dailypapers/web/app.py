@@ -164,8 +164,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         try:
             with request.app.state.engine.connect() as connection:
                 connection.execute(text("SELECT 1"))
+                last = connection.execute(
+                    text("SELECT started_at, status, new FROM harvest_runs "
+                         "ORDER BY id DESC LIMIT 1")
+                ).first()  # fmt: skip
         except SQLAlchemyError:
             return JSONBytesResponse({"status": "error", "database": "unreachable"}, 503)
+        harvest = None
+        if last is not None:
+            harvest = {"started_at": str(last[0]), "status": last[1], "new": last[2]}
         search_engine = request.app.state.search_engine
         search = {
             "keyword_papers": len(keyword_index),
@@ -173,7 +180,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             "dense_ann": bool(search_engine and search_engine.dense.uses_ann),
         }
         return JSONBytesResponse(
-            {"status": "ok", "database": "ok", "version": __version__, "search": search}
+            {
+                "status": "ok",
+                "database": "ok",
+                "version": __version__,
+                "search": search,
+                "last_harvest": harvest,
+            }  # fmt: skip
         )
 
     return app
