@@ -387,6 +387,8 @@ def test_proposals_are_ranked_by_the_communitys_taste_and_accepted_in_admin(
             page = curie.get("/admin")
             assert page.status_code == 200 and "Proposed for the daily list" in page.text
             assert f"/papers/{best_id}" in page.text
+            versions = curie.get("/papers/0704.0716").text  # the version history is shown
+            assert "v1</a> (Apr 5, 2007)" in versions and "v4</a> (Nov 14, 2008)" in versions
             token = csrf_of(page.text)
             assert curie.post(f"/admin/proposals/{best.id}/accept").status_code == 403  # no CSRF
             accepted = curie.post(f"/admin/proposals/{best.id}/accept", data={"csrf_token": token})

@@ -7,9 +7,11 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
+from sqlalchemy import select
 from starlette.responses import Response
 
 from dailypapers.discussion.service import thread
+from dailypapers.harvest.models import PaperVersion
 from dailypapers.members.auth import viewer_of
 from dailypapers.papers import feed
 from dailypapers.papers.arxiv_ids import InvalidArxivId, parse_arxiv_id
@@ -146,11 +148,14 @@ def paper_page(
     viewer = viewer_of(request)
     curator = viewer.member is not None and viewer.member.is_curator
     comments = thread(session, paper.id, show_hidden=curator)
+    versions = session.scalars(
+        select(PaperVersion).where(PaperVersion.paper_id == paper.id).order_by(PaperVersion.version)
+    ).all()
     return render_page(
         request,
         "paper.html",
         {"title": paper.title, "paper": paper, "entry": paper.daily_entry, "similar": similar,
-         "comments": comments, "curator": curator,
+         "comments": comments, "curator": curator, "versions": versions,
          "can_edit_links": viewer.member is not None and viewer.member.confirmed and (
              curator or (paper.daily_entry is not None
                          and paper.daily_entry.submitted_by_id == viewer.member.id))},
