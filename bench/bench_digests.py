@@ -1,6 +1,6 @@
 """Digests at scale: 100,000 subscribers with 3 topics each get one daily digest.
 
-    .venv/bin/python bench/bench_digests.py [--subscribers 100000] [--kill-after 60]
+    .venv/bin/python bench/bench_digests.py [--subscribers 100000] [--kill-after 60] [--workers 2]
 
 Builds a fresh site with the real HF Daily Papers of ../shared/data, adds the subscribers (each
 following 3 of 300 topics cut from real paper titles), starts an SMTP sink on loopback (aiosmtpd,
@@ -63,6 +63,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--subscribers", type=int, default=100_000)
     parser.add_argument("--kill-after", type=float, default=None, help="seconds (default random)")
+    parser.add_argument("--workers", type=int, default=2, help="digest send --workers")
     args = parser.parse_args()
     data_dir = Path(tempfile.mkdtemp(prefix="dp-digests-"))
     rng = random.Random(17)
@@ -107,7 +108,8 @@ def main() -> None:
             ])  # fmt: skip
         engine.dispose()
 
-        command = [*cli, "digest", "send", "--date", day.isoformat()]
+        command = [*cli, "digest", "send", "--date", day.isoformat(), "--workers",
+                   str(args.workers)]  # fmt: skip
         kill_after = args.kill_after if args.kill_after is not None else rng.uniform(10, 120)
         started = time.perf_counter()
         first = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL,

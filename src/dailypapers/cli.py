@@ -513,6 +513,9 @@ def digest_send(
         str | None, typer.Option("--date", help="Send as on this day (YYYY-MM-DD); default today.")
     ] = None,
     dry_run: Annotated[bool, typer.Option(help="Compose and count, send nothing.")] = False,
+    workers: Annotated[
+        int, typer.Option(min=1, max=32, help="Processes sending side by side (one per core).")
+    ] = 1,
 ) -> None:
     """Send the due digests of today (or --date), each exactly once.
 
@@ -522,6 +525,7 @@ def digest_send(
 
     from dailypapers.digests.delivery import SiteMail, send_digests
     from dailypapers.digests.letters import Tokens
+    from dailypapers.digests.parallel import can_run_in_parallel, send_in_parallel
     from dailypapers.digests.schedule import DAY_NAMES, daily_period, parse_days, weekly_period
     from dailypapers.mail.sender import MailSender
 
@@ -541,15 +545,25 @@ def digest_send(
         console.print(f"No {period} digest is due on {today:%A %Y-%m-%d} (see DIGEST_DAYS).")
         return
     engine, factory = _prepared_database(settings)
-    keyword_index, search_engine = _search_indexes(factory, settings)
-    tokens = Tokens(settings.resolved_secret_key())
-    site = SiteMail(settings.base_url, settings.site_name, tokens,
-                    MailSender(settings.smtp_url, settings.mail_from))  # fmt: skip
-    try:
-        report = send_digests(factory, due, site, keyword_index=keyword_index,
-                              engine=search_engine, dry_run=dry_run)  # fmt: skip
-    finally:
+    if workers > 1 and can_run_in_parallel():
+        _sync_keyword_index(factory, settings)  # once, before the senders open it
         engine.dispose()
+        try:
+            values = settings.model_dump()
+            values["secret_key"] = settings.resolved_secret_key()
+            report = send_in_parallel(values, due, workers, dry_run=dry_run)
+        except RuntimeError as error:
+            fail(f"sending stopped: {error}; run again to send the rest")
+    else:
+        keyword_index, search_engine = _search_indexes(factory, settings)
+        tokens = Tokens(settings.resolved_secret_key())
+        site = SiteMail(settings.base_url, settings.site_name, tokens,
+                        MailSender(settings.smtp_url, settings.mail_from))  # fmt: skip
+        try:
+            report = send_digests(factory, due, site, keyword_index=keyword_index,
+                                  engine=search_engine, dry_run=dry_run)  # fmt: skip
+        finally:
+            engine.dispose()
     verb = "would send" if dry_run else "sent"
     console.print(
         f"{due.key}: {verb} {report.sent:,}, empty {report.empty:,}, already done "

@@ -26,19 +26,25 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import cast
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import Table, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from dailypapers.database import utcnow
+from dailypapers.database import insert_ignoring_duplicates, utcnow
 from dailypapers.digests.compose import Composer, Digest, TopicSection
-from dailypapers.digests.letters import Tokens, letter, message_id
+from dailypapers.digests.letters import Cards, Tokens, letter, message_id
 from dailypapers.digests.models import DigestSend, SentPaper, Subscriber
 from dailypapers.digests.schedule import DigestPeriod
 from dailypapers.mail.sender import MailSender, PermanentMailError, TemporaryMailError
 
 log = logging.getLogger(__name__)
+
+# Plain tables: the hot path writes with Core statements, not the ORM's unit of work.
+LEDGER = cast(Table, DigestSend.__table__)
+SUBSCRIBERS = cast(Table, Subscriber.__table__)
+SENT_PAPERS = cast(Table, SentPaper.__table__)
 
 MAX_BOUNCES = 3
 RETRY_DELAYS = (1.0, 4.0, 15.0)  # seconds between attempts after a temporary failure
@@ -72,17 +78,22 @@ def send_digests(
     dry_run: bool = False,
     on_progress: Callable[[SendReport], None] | None = None,
     sleep: Callable[[float], None] = time.sleep,
+    share: tuple[int, int] = (0, 1),
 ) -> SendReport:
+    """Send the period's due digests; with `share` (k, n), only those of subscribers whose id
+    is k modulo n (one of n processes sending side by side)."""
     report = SendReport()
+    part, parts = share
     started = time.perf_counter()
     # expire_on_commit=False: the commit made just before the final SMTP dot returns at once.
     with factory(expire_on_commit=False) as session, site.sender.batch():
         composer = Composer(session, period, keyword_index, engine)
+        cards = Cards(site.base_url)
         subscriber_ids = session.scalars(
             select(Subscriber.id)
             .where(Subscriber.frequency == period.frequency,
                    Subscriber.confirmed_at.is_not(None), Subscriber.unsubscribed_at.is_(None),
-                   Subscriber.stopped_reason.is_(None))
+                   Subscriber.stopped_reason.is_(None), Subscriber.id % parts == part)
             .order_by(Subscriber.id)
         ).all()  # fmt: skip
         done = {
@@ -121,7 +132,7 @@ def send_digests(
                 if row.status == "empty":
                     report.empty += 1
                     continue
-            _deliver(session, composer, row, digest, site, report, sleep)
+            _deliver(session, composer, cards, row, digest, site, report, sleep)
             if on_progress is not None:
                 report.seconds = time.perf_counter() - started
                 on_progress(report)
@@ -131,24 +142,42 @@ def send_digests(
 
 def _claim(session: Session, subscriber: Subscriber, period: DigestPeriod, digest: Digest,
            base_url: str) -> DigestSend | None:  # fmt: skip
+    """Insert the ledger row and commit (a plain INSERT: the ORM's unit of work cost more than
+    the rest of the claim). The returned row is a detached copy of what was written."""
     row = DigestSend(
         subscriber_id=subscriber.id, period=period.key,
         status="empty" if digest.empty else "sending",
         message_id=message_id(subscriber.id, period.key, base_url),
         papers=",".join(str(paper_id) for paper_id in digest.paper_ids),
+        attempts=0, created_at=utcnow(),
     )  # fmt: skip
-    session.add(row)
+    values = {c.key: getattr(row, c.key) for c in LEDGER.columns if c.key != "id"}
     try:
+        result = session.connection().execute(insert(LEDGER).values(values))
         session.commit()
     except IntegrityError:  # another worker claimed it first
         session.rollback()
         return None
+    row.id = result.inserted_primary_key[0]  # type: ignore[index]
     return row
+
+
+def _update_row(session: Session, row: DigestSend, **values: object) -> None:
+    for name, value in values.items():
+        setattr(row, name, value)
+    session.execute(update(LEDGER).where(DigestSend.id == row.id).values(values))
+
+
+def _set_bounces(session: Session, subscriber: Subscriber, **values: object) -> None:
+    for name, value in values.items():
+        setattr(subscriber, name, value)
+    session.execute(update(SUBSCRIBERS).where(Subscriber.id == subscriber.id).values(values))
 
 
 def _deliver(
     session: Session,
     composer: Composer,
+    cards: Cards,
     row: DigestSend,
     digest: Digest,
     site: SiteMail,
@@ -160,30 +189,31 @@ def _deliver(
         digest = _regroup(composer, digest)
     message = letter(
         digest, items, base_url=site.base_url, site_name=site.site_name,
-        sender=site.sender.sender, tokens=site.tokens, message_id=row.message_id,
+        sender=site.sender.sender, tokens=site.tokens, message_id=row.message_id, cards=cards,
     )  # fmt: skip
     inserted: list[int] = []
     bounces_before = digest.subscriber.bounces
 
     def record_sent() -> None:
         """Runs just before the final "." of the SMTP conversation (see the module doc)."""
-        row.status, row.sent_at = "sent", utcnow()
-        digest.subscriber.bounces = 0
+        _update_row(session, row, status="sent", sent_at=utcnow())
+        if digest.subscriber.bounces:
+            _set_bounces(session, digest.subscriber, bounces=0)
         # Composing left out every paper already sent to this reader, so these are all new
         # (a digest resent from the ledger may repeat some: those are ignored).
         inserted[:] = list(dict.fromkeys(digest.paper_ids))
-        if inserted:
-            session.execute(
-                insert(SentPaper).prefix_with("OR IGNORE", dialect="sqlite"),
-                [{"subscriber_id": row.subscriber_id, "paper_id": p} for p in inserted],
-            )
-        session.flush()  # all the writing first, so that only COMMIT stands before the dot
-        session.commit()
+        insert_ignoring_duplicates(
+            session.connection(),
+            SENT_PAPERS,
+            [{"subscriber_id": row.subscriber_id, "paper_id": p} for p in inserted],
+        )
+        session.commit()  # only the COMMIT stands before the dot
 
     def undo_sent() -> None:
         if row.status == "sent":  # the server refused the message after all
-            row.status, row.sent_at = "sending", None
-            digest.subscriber.bounces = bounces_before
+            _update_row(session, row, status="sending", sent_at=None)
+            if digest.subscriber.bounces != bounces_before:
+                _set_bounces(session, digest.subscriber, bounces=bounces_before)
             if inserted:
                 session.execute(delete(SentPaper).where(
                     SentPaper.subscriber_id == row.subscriber_id,
@@ -194,8 +224,7 @@ def _deliver(
             site.sender.send(message, before_end=record_sent)
         except TemporaryMailError as error:
             undo_sent()
-            row.attempts += 1
-            row.last_error = str(error)[:500]
+            _update_row(session, row, attempts=row.attempts + 1, last_error=str(error)[:500])
             session.commit()
             if delay is None:
                 report.deferred += 1
@@ -205,11 +234,13 @@ def _deliver(
             continue
         except PermanentMailError as error:
             undo_sent()
-            row.status, row.last_error = "failed", str(error)[:500]
+            _update_row(session, row, status="failed", last_error=str(error)[:500])
             subscriber = digest.subscriber
-            subscriber.bounces += 1
-            if subscriber.bounces >= MAX_BOUNCES:
-                subscriber.stopped_reason = f"{MAX_BOUNCES} permanent delivery failures in a row"
+            bounces = subscriber.bounces + 1
+            stopped = None
+            if bounces >= MAX_BOUNCES:
+                stopped = f"{MAX_BOUNCES} permanent delivery failures in a row"
+            _set_bounces(session, subscriber, bounces=bounces, stopped_reason=stopped)
             session.commit()
             report.failed += 1
             return
