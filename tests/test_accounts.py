@@ -16,7 +16,7 @@ from dailypapers.members.accounts import create_member
 from dailypapers.members.models import Member, Vote
 from dailypapers.papers.models import Paper
 
-from .conftest import Community
+from .conftest import Community, database_url_for
 
 PASSWORD = "correct horse battery"
 
@@ -254,7 +254,11 @@ def test_concurrent_votes_keep_counts_equal_to_votes(community: Community) -> No
 
 def test_users_cli(community: Community) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("DAILYPAPERS_")}
-    env.update(DAILYPAPERS_DATA_DIR=str(community.settings.data_dir), COLUMNS="200")
+    env.update(
+        DAILYPAPERS_DATA_DIR=str(community.settings.data_dir),
+        DAILYPAPERS_DATABASE_URL=database_url_for(community.settings.data_dir),
+        COLUMNS="200",
+    )
 
     def cli(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
         return subprocess.run(

@@ -25,7 +25,7 @@ from dailypapers.search.models import PaperEmbedding
 from dailypapers.search.service import search_papers
 from dailypapers.search.vectors import DenseIndex
 
-from .conftest import LiveServer, make_settings, prepare_database
+from .conftest import LiveServer, database_url_for, make_settings, prepare_database
 
 KNOWN = ("2510.00184", "2408.07547")  # the multiplication paper and PeriodWave
 
@@ -181,6 +181,7 @@ def test_api_and_pages_use_dense_search(small_site) -> None:
 def test_index_command_embeds_then_has_nothing_to_do(tmp_path: Path, hf_rows) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("DAILYPAPERS_")}
     env["DAILYPAPERS_DATA_DIR"] = str(tmp_path / "var")
+    env["DAILYPAPERS_DATABASE_URL"] = database_url_for(tmp_path / "var")
     source = tmp_path / "p.jsonl"
     rows = [row for row in hf_rows if row["abstract"]][:3]
     source.write_text("".join(json.dumps(row) + "\n" for row in rows))

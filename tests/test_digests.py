@@ -29,7 +29,15 @@ from dailypapers.mail.sender import MailSender
 from dailypapers.papers.importing import load_file
 from dailypapers.search.keyword import KeywordIndex
 
-from .conftest import LiveServer, MailSink, eventually, free_port, make_settings, prepare_database
+from .conftest import (
+    LiveServer,
+    MailSink,
+    database_url_for,
+    eventually,
+    free_port,
+    make_settings,
+    prepare_database,
+)
 from .test_accounts import csrf_of
 
 WEEKDAYS = parse_days("mon,tue,wed,thu,fri")
@@ -263,6 +271,7 @@ def test_a_killed_send_resumes_without_duplicates(
     env = {k: v for k, v in os.environ.items() if not k.startswith("DAILYPAPERS_")}
     env.update(
         DAILYPAPERS_DATA_DIR=str(site.settings.data_dir),
+        DAILYPAPERS_DATABASE_URL=database_url_for(site.settings.data_dir),
         DAILYPAPERS_SMTP_URL=mail_sink.url,
         DAILYPAPERS_BASE_URL=site.settings.base_url,
         DAILYPAPERS_DENSE_SEARCH="false",

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import signal
-import sqlite3
 import subprocess
 import sys
 import time
@@ -40,7 +39,8 @@ from .arxiv_replay import (
     ArxivReplay,
     oai_page_2,
 )
-from .conftest import SHARED_DIR, make_settings, prepare_database
+from .conftest import SHARED_DIR, make_settings, prepare_database, rows_of
+from .conftest import cli_env as site_env
 
 FIXTURES = SHARED_DIR / "fixtures" / "arxiv"
 PAGE_1_IDS = {"0704.0471", "0704.0716", "0704.0874", "0704.1109", "0704.1114", "0704.1586"}
@@ -251,11 +251,9 @@ def test_a_weekend_without_news_is_reported_as_such_by_the_cli(
 
 
 def cli_env(data_dir: Path, replay: ArxivReplay, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DAILYPAPERS_")}
-    env.update(DAILYPAPERS_DATA_DIR=str(data_dir), DAILYPAPERS_ARXIV_OAI_URL=replay.oai_url,
-               DAILYPAPERS_ARXIV_REQUEST_INTERVAL="0", DAILYPAPERS_DENSE_SEARCH="false",
-               DAILYPAPERS_HARVEST_CATEGORIES="nucl-th", COLUMNS="200", **extra)  # fmt: skip
-    return env
+    return site_env(data_dir, DAILYPAPERS_ARXIV_OAI_URL=replay.oai_url,
+                    DAILYPAPERS_ARXIV_REQUEST_INTERVAL="0", DAILYPAPERS_DENSE_SEARCH="false",
+                    DAILYPAPERS_HARVEST_CATEGORIES="nucl-th", **extra)  # fmt: skip
 
 
 def run_cli(data_dir: Path, replay: ArxivReplay, *args: str) -> subprocess.CompletedProcess[str]:
@@ -272,21 +270,18 @@ def test_killing_the_harvest_and_running_it_again_ends_with_every_paper_once(
     process = subprocess.Popen([sys.executable, "-m", "dailypapers", "harvest"],
                                env=cli_env(tmp_path, arxiv_replay), start_new_session=True,
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
-    database = tmp_path / "dailypapers.db"
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and len(arxiv_replay.requests) < 2:
         time.sleep(0.05)
     os.killpg(process.pid, signal.SIGKILL)
     process.wait()
-    with sqlite3.connect(database) as db:
-        assert db.execute("SELECT count(*) FROM papers").fetchone()[0] == len(PAGE_1_IDS)
+    assert rows_of(tmp_path, "SELECT count(*) FROM papers") == [(len(PAGE_1_IDS),)]
     done = run_cli(tmp_path, arxiv_replay, "harvest")
     assert done.returncode == 0, done.stderr
     assert arxiv_replay.requests[2].query["resumptionToken"] == [OAI_PAGE_1_TOKEN]
-    with sqlite3.connect(database) as db:
-        ids = [row[0] for row in db.execute("SELECT arxiv_id FROM papers")]
-        assert sorted(ids) == sorted(ALL_IDS)
-        assert db.execute("SELECT count(*) FROM paper_versions").fetchone()[0] == 14
+    ids = [row[0] for row in rows_of(tmp_path, "SELECT arxiv_id FROM papers")]
+    assert sorted(ids) == sorted(ALL_IDS)
+    assert rows_of(tmp_path, "SELECT count(*) FROM paper_versions") == [(14,)]
     assert "1 new" in done.stderr and "done" in done.stderr
 
 
@@ -451,9 +446,8 @@ def test_hugging_face_days_are_imported_from_its_api(
         assert refused.returncode == 1 and "answered 429 for 2023-01-02" in refused.stderr
     finally:
         server.shutdown()
-    with sqlite3.connect(tmp_path / "dailypapers.db") as db:
-        listed = {r[0] for r in db.execute("SELECT p.arxiv_id FROM papers p JOIN daily_entries d "
-                                           "ON d.paper_id = p.id")}  # fmt: skip
+    joined = "SELECT p.arxiv_id FROM papers p JOIN daily_entries d ON d.paper_id = p.id"
+    listed = {r[0] for r in rows_of(tmp_path, joined)}
     assert listed == {r["arxiv_id"] for r in rows}
     assert asked[0] == f"/api/daily_papers?date={day}"
 

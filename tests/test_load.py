@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import gzip
 import json
-import os
 import signal
-import sqlite3
 import subprocess
 import sys
 import time
@@ -21,7 +19,7 @@ from dailypapers.papers.importing import load_file
 from dailypapers.papers.models import DailyEntry, Paper
 from dailypapers.settings import Settings
 
-from .conftest import SHARED_DATA
+from .conftest import SHARED_DATA, cli_env, rows_of
 
 CORPUS_FILE = SHARED_DATA / "arxiv_corpus.jsonl.gz"
 
@@ -282,18 +280,9 @@ def run_cli(*args: str, env: dict[str, str], timeout: float = 120) -> subprocess
     )  # fmt: skip
 
 
-def cli_env(data_dir: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DAILYPAPERS_")}
-    env.update(DAILYPAPERS_DATA_DIR=str(data_dir), COLUMNS="200")
-    return env
-
-
-def count_rows(db: Path) -> int:
-    try:
-        with sqlite3.connect(db) as connection:
-            return connection.execute("SELECT count(*) FROM papers").fetchone()[0]
-    except sqlite3.OperationalError:
-        return 0
+def count_rows(data_dir: Path) -> int:
+    rows = rows_of(data_dir, "SELECT count(*) FROM papers")
+    return rows[0][0] if rows else 0
 
 
 def test_cli_load_reports_counts_and_exit_status(tmp_path: Path) -> None:
@@ -324,23 +313,21 @@ def test_killing_a_load_loses_nothing_and_a_rerun_completes_without_duplicates(
     rows = corpus_rows(20_000)
     path = write_jsonl(tmp_path / "big.jsonl.gz", rows, compress=True)
     data_dir = tmp_path / "var"
-    db = data_dir / "dailypapers.db"
     process = subprocess.Popen(
         [sys.executable, "-m", "dailypapers", "load", str(path)],
         env=cli_env(data_dir), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
     deadline = time.monotonic() + 60
-    while count_rows(db) == 0 and time.monotonic() < deadline and process.poll() is None:
+    while count_rows(data_dir) == 0 and time.monotonic() < deadline and process.poll() is None:
         time.sleep(0.05)
     process.send_signal(signal.SIGKILL)
     process.wait()
-    after_kill = count_rows(db)
+    after_kill = count_rows(data_dir)
     assert 0 < after_kill < len(rows), "the kill should land mid-file"
 
     rerun = run_cli("load", str(path), env=cli_env(data_dir))
     assert rerun.returncode == 0, rerun.stderr
-    with sqlite3.connect(db) as connection:
-        ids = [row[0] for row in connection.execute("SELECT arxiv_id FROM papers")]
+    ids = [row[0] for row in rows_of(data_dir, "SELECT arxiv_id FROM papers")]
     assert len(ids) == len(set(ids)) == len(rows)
     assert set(ids) == {row["arxiv_id"] for row in rows}
 

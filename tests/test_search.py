@@ -17,7 +17,7 @@ from sqlalchemy import text
 from dailypapers.papers.importing import load_file
 from dailypapers.search.keyword import KeywordIndex, query_terms
 
-from .conftest import LiveServer, eventually, make_settings, prepare_database
+from .conftest import LiveServer, database_url_for, eventually, make_settings, prepare_database
 
 
 def ids(response: httpx.Response) -> list[str]:
@@ -159,7 +159,11 @@ def test_new_papers_are_searchable_at_once(tmp_path: Path) -> None:
 
 def test_cli_search(site_settings) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("DAILYPAPERS_")}
-    env.update(DAILYPAPERS_DATA_DIR=str(site_settings.data_dir), COLUMNS="200")
+    env.update(
+        DAILYPAPERS_DATA_DIR=str(site_settings.data_dir),
+        DAILYPAPERS_DATABASE_URL=database_url_for(site_settings.data_dir),
+        COLUMNS="200",
+    )
 
     def cli(*args: str) -> subprocess.CompletedProcess:
         return subprocess.run(

@@ -17,7 +17,7 @@ import httpx
 
 from dailypapers.cli import DEMO_DATA
 
-from .conftest import free_port
+from .conftest import BACKEND, database_url_for, free_port, rows_of, sqlite_only
 
 
 def test_serve_on_an_empty_database_shows_the_bundled_papers(tmp_path: Path) -> None:
@@ -27,6 +27,7 @@ def test_serve_on_an_empty_database_shows_the_bundled_papers(tmp_path: Path) -> 
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("DAILYPAPERS_")}
     env["DAILYPAPERS_DATA_DIR"] = str(tmp_path / "var")
+    env["DAILYPAPERS_DATABASE_URL"] = database_url_for(tmp_path / "var")
     env["DAILYPAPERS_HARVEST_SCHEDULER"] = "false"  # no arXiv here
     server = subprocess.Popen(
         [sys.executable, "-m", "dailypapers", "serve", "--port", str(port)],
@@ -50,9 +51,9 @@ def test_serve_on_an_empty_database_shows_the_bundled_papers(tmp_path: Path) -> 
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=30)
-    with sqlite3.connect(tmp_path / "var" / "dailypapers.db") as connection:
-        assert connection.execute("SELECT count(*) FROM papers").fetchone()[0] == len(demo)
-        assert connection.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert rows_of(tmp_path / "var", "SELECT count(*) FROM papers") == [(len(demo),)]
+    if BACKEND == "sqlite":
+        assert rows_of(tmp_path / "var", "PRAGMA journal_mode") == [("wal",)]
 
 
 def test_bundled_demo_data_is_recent_real_and_small() -> None:
@@ -63,9 +64,11 @@ def test_bundled_demo_data_is_recent_real_and_small() -> None:
     assert all(row["abstract"] and row["featured_date"] for row in demo)
 
 
+@sqlite_only  # a PostgreSQL backup is pg_dump's (issue 7)
 def test_db_backup_writes_a_consistent_copy(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("DAILYPAPERS_")}
     env["DAILYPAPERS_DATA_DIR"] = str(tmp_path / "var")
+    env["DAILYPAPERS_DATABASE_URL"] = database_url_for(tmp_path / "var")
     env["DAILYPAPERS_HARVEST_SCHEDULER"] = "false"  # no arXiv here
 
     def cli(*args: str) -> subprocess.CompletedProcess:

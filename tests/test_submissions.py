@@ -14,7 +14,7 @@ from dailypapers.members.accounts import create_member
 from dailypapers.members.auth import new_api_token
 from dailypapers.papers.records import PaperRecord
 
-from .conftest import Community, MailSink, eventually, running_community
+from .conftest import Community, MailSink, database_url_for, eventually, running_community
 from .test_accounts import PASSWORD, csrf_of, log_in
 
 
@@ -159,6 +159,7 @@ def test_cli_submit(community: Community, arxiv_replay) -> None:  # type: ignore
         create_member(session, "lise", "lise@example.org", PASSWORD)
     env = {k: v for k, v in os.environ.items() if not k.startswith("DAILYPAPERS_")}
     env.update(DAILYPAPERS_DATA_DIR=str(community.settings.data_dir),
+        DAILYPAPERS_DATABASE_URL=database_url_for(community.settings.data_dir),
                DAILYPAPERS_ARXIV_API_URL=arxiv_replay.api_url, COLUMNS="200")  # fmt: skip
 
     def cli(*args: str) -> subprocess.CompletedProcess[str]:

@@ -200,11 +200,12 @@ def _sync_keyword_index(factory, settings: Settings) -> KeywordIndex:  # type: i
     returns it, open."""
     from rich.progress import MofNCompleteColumn
 
-    from dailypapers.search.keyword import KeywordIndex, pending_count
+    from dailypapers.search.keyword import pending_count
+    from dailypapers.search.keyword_pg import keyword_index_for
 
     with factory() as session:
         pending = pending_count(session)
-    keyword_index = KeywordIndex(settings.keyword_index_dir)
+    keyword_index = keyword_index_for(factory.kw["bind"], settings.keyword_index_dir)
     if not pending and not keyword_index.rebuild_needed:
         return keyword_index
     started = time.perf_counter()

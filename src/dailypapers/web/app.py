@@ -38,7 +38,7 @@ from dailypapers.revisions import RevisionReader
 from dailypapers.search import api as search_api
 from dailypapers.search import pages as search_pages
 from dailypapers.search.engine import SearchEngine
-from dailypapers.search.keyword import KeywordIndex
+from dailypapers.search.keyword_pg import keyword_index_for
 from dailypapers.settings import Settings, get_settings
 from dailypapers.web.cache import ResponseCacheMiddleware
 from dailypapers.web.errors import install_error_handlers
@@ -104,7 +104,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.engine = engine
     app.state.session_factory = make_session_factory(engine)
     app.state.search_engine = None  # set at start-up (see lifespan)
-    keyword_index = KeywordIndex(settings.keyword_index_dir)
+    keyword_index = keyword_index_for(engine, settings.keyword_index_dir)
     app.state.keyword_index = keyword_index
     app.state.templates = make_templates()
     app.state.arxiv = PoliteClient(
