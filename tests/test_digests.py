@@ -27,7 +27,7 @@ from dailypapers.digests.models import DigestSend, SentPaper, Subscriber, Topic
 from dailypapers.digests.schedule import daily_period, parse_days, weekly_period
 from dailypapers.mail.sender import MailSender
 from dailypapers.papers.importing import load_file
-from dailypapers.search.keyword import KeywordIndex
+from dailypapers.search.keyword_pg import keyword_index_for
 
 from .conftest import (
     LiveServer,
@@ -73,7 +73,7 @@ class Site:
         source = folder / "papers.jsonl"
         source.write_text("".join(json.dumps(row) + "\n" for row in rows))
         load_file(self.factory, source, self.settings.zone)
-        self.keyword_index = KeywordIndex(self.settings.keyword_index_dir)
+        self.keyword_index = keyword_index_for(self.engine, self.settings.keyword_index_dir)
         self.keyword_index.sync(self.factory)
         self.sink = sink
         self.mail = SiteMail(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, NoReturn
@@ -65,6 +66,7 @@ def _prepared_database(settings: Settings):  # type: ignore[no-untyped-def]
     from dailypapers.database import make_engine, make_session_factory, upgrade
 
     try:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)  # lock files, search indexes
         engine = make_engine(settings.resolved_database_url)
         upgrade(engine)
     except (SQLAlchemyError, OSError) as error:
@@ -388,6 +390,79 @@ def submit_command(
         fail(f"{refused} of {len(arxiv_ids)} papers were not submitted (reasons above)")
 
 
+@app.command()
+def worker(
+    every: Annotated[
+        float, typer.Option(min=0.1, max=3600, help="Seconds between two looks for due work.")
+    ] = 60.0,
+) -> None:
+    """Run the scheduled jobs without serving web pages: send due digests, harvest arXiv after
+    each announcement, embed new papers for search by meaning.
+
+    Run one or more next to `serve` (on PostgreSQL, on any machine): the jobs coordinate
+    through the database, so no two workers run the same job or send the same digest. Turn the
+    web app's own jobs off then (DIGEST_SCHEDULER, HARVEST_SCHEDULER, EMBED_IN_BACKGROUND).
+    Stops on SIGTERM or Ctrl-C, after the job at hand.
+    """
+    import logging
+    import signal
+    import threading
+
+    from dailypapers.digests.delivery import SiteMail
+    from dailypapers.digests.letters import Tokens
+    from dailypapers.digests.scheduler import DigestScheduler
+    from dailypapers.harvest.scheduler import HarvestScheduler
+    from dailypapers.jobs import release_lease, take_lease
+    from dailypapers.mail.sender import MailSender
+    from dailypapers.search.indexing import index_papers
+
+    settings = _settings()
+    logging.basicConfig(level=settings.log_level.upper(),
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")  # fmt: skip
+    log = logging.getLogger("dailypapers.worker")
+    engine, factory = _prepared_database(settings)
+    keyword_index, search_engine = _search_indexes(factory, settings)
+    site = SiteMail(settings.base_url, settings.site_name, Tokens(settings.resolved_secret_key()),
+                    MailSender(settings.smtp_url, settings.mail_from))  # fmt: skip
+    digests = DigestScheduler(factory, settings, site, keyword_index, search_engine)
+    embedder = search_engine.embedder if search_engine is not None else None
+    harvests = HarvestScheduler(factory, settings, embedder)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+
+    def embed_new_papers() -> None:
+        if search_engine is None or not take_lease(factory, "index", 600):
+            return
+        try:
+            index_papers(factory, search_engine.embedder, should_stop=stop.is_set)
+        finally:
+            release_lease(factory, "index")
+        search_engine.refresh()
+
+    jobs: list[tuple[str, Callable[[], object]]] = [
+        ("keyword index", lambda: keyword_index.sync(factory)),
+        ("digests", digests.run_once),
+    ]
+    if settings.harvest_scheduler:
+        jobs.append(("harvest", harvests.run_once))
+    jobs.append(("embeddings", embed_new_papers))
+    log.info("worker started: %s, every %.1f s", ", ".join(name for name, _ in jobs), every)
+    try:
+        while not stop.is_set():
+            for name, job in jobs:
+                if stop.is_set():
+                    break
+                try:
+                    job()
+                except Exception:  # keep working; the next round tries again
+                    log.exception("%s failed", name)
+            stop.wait(every)
+    finally:
+        engine.dispose()
+    log.info("worker stopped")
+
+
 def _date_option(name: str, value: str | None) -> date | None:
     if value is None:
         return None
@@ -570,6 +645,7 @@ def digest_send(
         f"{due.key}: {verb} {report.sent:,}, empty {report.empty:,}, already done "
         f"{report.already_done:,}, failed {report.failed:,}, deferred {report.deferred:,} "
         f"in {report.seconds:.1f} s"
+        + (f"; {report.in_progress:,} being sent by another sender" if report.in_progress else "")
     )
     if report.deferred:
         fail(f"{report.deferred} digests could not be sent yet (temporary failures); run again")

@@ -26,6 +26,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import cast
 
 from sqlalchemy import Table, delete, insert, select, update
@@ -37,6 +38,7 @@ from dailypapers.digests.compose import Composer, Digest, TopicSection
 from dailypapers.digests.letters import Cards, Tokens, letter, message_id
 from dailypapers.digests.models import DigestSend, SentPaper, Subscriber
 from dailypapers.digests.schedule import DigestPeriod
+from dailypapers.jobs import process_alive, this_process
 from dailypapers.mail.sender import MailSender, PermanentMailError, TemporaryMailError
 
 log = logging.getLogger(__name__)
@@ -47,6 +49,9 @@ SUBSCRIBERS = cast(Table, Subscriber.__table__)
 SENT_PAPERS = cast(Table, SentPaper.__table__)
 
 MAX_BOUNCES = 3
+# A digest claimed by a sender on another machine is taken over after this long (one on this
+# machine as soon as its process is gone).
+SENDING_LEASE = timedelta(minutes=15)
 RETRY_DELAYS = (1.0, 4.0, 15.0)  # seconds between attempts after a temporary failure
 
 
@@ -57,6 +62,7 @@ class SendReport:
     already_done: int = 0
     failed: int = 0  # permanent failures
     deferred: int = 0  # temporary failures left for the next run
+    in_progress: int = 0  # being sent by another sender that is still running
     seconds: float = 0.0
 
 
@@ -111,13 +117,11 @@ def send_digests(
                 continue
             subscriber = session.get(Subscriber, subscriber_id)
             assert subscriber is not None
-            if status == "sending":  # a run stopped mid-way: the same digest again
-                row = session.scalar(
-                    select(DigestSend).where(
-                        DigestSend.subscriber_id == subscriber_id, DigestSend.period == period.key
-                    )
-                )
-                assert row is not None
+            if status == "sending":  # claimed, not finished: ours to redo only if abandoned
+                row = _take_over(session, subscriber_id, period)
+                if row is None:
+                    report.in_progress += 1
+                    continue
                 digest = Digest(subscriber, period, [int(i) for i in row.papers.split(",") if i])
             else:
                 digest = composer.compose(subscriber)
@@ -149,7 +153,7 @@ def _claim(session: Session, subscriber: Subscriber, period: DigestPeriod, diges
         status="empty" if digest.empty else "sending",
         message_id=message_id(subscriber.id, period.key, base_url),
         papers=",".join(str(paper_id) for paper_id in digest.paper_ids),
-        attempts=0, created_at=utcnow(),
+        attempts=0, created_at=utcnow(), claimed_by=this_process(), claimed_at=utcnow(),
     )  # fmt: skip
     values = {c.key: getattr(row, c.key) for c in LEDGER.columns if c.key != "id"}
     try:
@@ -159,6 +163,38 @@ def _claim(session: Session, subscriber: Subscriber, period: DigestPeriod, diges
         session.rollback()
         return None
     row.id = result.inserted_primary_key[0]  # type: ignore[index]
+    return row
+
+
+def _take_over(session: Session, subscriber_id: int, period: DigestPeriod) -> DigestSend | None:
+    """A `sending` row this process may finish: its own, or one whose sender is gone (a process
+    of this machine that no longer runs, or a claim older than SENDING_LEASE), claimed for this
+    process; None if another sender still works on it or took it over first."""
+    row = session.scalar(
+        select(DigestSend).where(
+            DigestSend.subscriber_id == subscriber_id, DigestSend.period == period.key
+        )
+    )
+    if row is None or row.status != "sending":
+        return None
+    if row.claimed_by == this_process():  # left by an earlier run of this process (deferred)
+        return row
+    alive = process_alive(row.claimed_by)
+    expired = row.claimed_at is None or row.claimed_at < utcnow() - SENDING_LEASE
+    if alive or (alive is None and not expired):
+        return None
+    previous = LEDGER.c.claimed_by.is_(None) if row.claimed_by is None else (
+        LEDGER.c.claimed_by == row.claimed_by)  # fmt: skip
+    me, now = this_process(), utcnow()
+    taken = session.execute(
+        update(LEDGER).where(LEDGER.c.id == row.id, previous)
+        .values(claimed_by=me, claimed_at=now).returning(LEDGER.c.id)
+    ).first()  # fmt: skip
+    session.commit()
+    if taken is None:
+        return None
+    session.expunge(row)
+    row.claimed_by, row.claimed_at = me, now
     return row
 
 

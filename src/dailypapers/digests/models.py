@@ -69,6 +69,10 @@ class DigestSend(Base):
     last_error: Mapped[str | None] = mapped_column(String(500))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The sender (host:pid) that claimed the digest: a `sending` row is taken over only when
+    # that process is gone or its claim is older than delivery.SENDING_LEASE.
+    claimed_by: Mapped[str | None] = mapped_column(String(100))
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class SentPaper(Base):

@@ -49,6 +49,7 @@ def send_in_parallel(
         total.already_done += outcome.already_done
         total.failed += outcome.failed
         total.deferred += outcome.deferred
+        total.in_progress += outcome.in_progress
         total.seconds = max(total.seconds, outcome.seconds)
     for process in processes:
         process.join()

@@ -68,7 +68,7 @@ class DigestScheduler:
                 )  # fmt: skip
             if report.sent or report.failed or report.deferred:
                 log.info("digests %s: %s", period.key, report)
-            if report.deferred == 0:
+            if report.deferred == 0 and report.in_progress == 0:
                 self._finished.add(period.key)
 
     def start(self) -> None:

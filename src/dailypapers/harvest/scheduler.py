@@ -3,13 +3,12 @@ no cron.
 
 Once a minute a thread looks at arXiv's calendar: when the latest announcement (Sunday to
 Thursday, 20:00 US Eastern) is `harvest_delay_minutes` old and no harvest has finished since,
-it harvests, holding `DATA_DIR/harvest.lock` so one process on the machine does it. A failed
-harvest is tried again after `RETRY_MINUTES`; it resumes where it stopped.
+it harvests, holding the database lease "harvest" so that one process, on any machine, does
+it. A failed harvest is tried again after `RETRY_MINUTES`; it resumes where it stopped.
 """
 
 from __future__ import annotations
 
-import fcntl
 import logging
 import threading
 from datetime import UTC, datetime, timedelta
@@ -20,19 +19,20 @@ from sqlalchemy.orm import Session, sessionmaker
 from dailypapers.harvest.calendar import latest_announcement
 from dailypapers.harvest.job import HarvestOutcome, harvest_arxiv
 from dailypapers.harvest.models import HarvestRun
+from dailypapers.jobs import release_lease, take_lease
 from dailypapers.search.indexing import TextEmbedder
 from dailypapers.settings import Settings
 
 log = logging.getLogger(__name__)
 CHECK_SECONDS = 60.0
 RETRY_MINUTES = 30
+LEASE_SECONDS = 3600.0  # a harvest and its embeddings take minutes; a dead holder frees it
 
 
 class HarvestScheduler:
     def __init__(self, factory: sessionmaker[Session], settings: Settings,
                  embedder: TextEmbedder | None = None) -> None:  # fmt: skip
         self.factory, self.settings, self.embedder = factory, settings, embedder
-        self.lock_path = settings.data_dir / "harvest.lock"
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -60,17 +60,17 @@ class HarvestScheduler:
         now = now or datetime.now(UTC)
         if not self.due(now):
             return None
-        with self.lock_path.open("w") as lock:
-            try:
-                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                return None  # another process is harvesting
+        if not take_lease(self.factory, "harvest", LEASE_SECONDS):
+            return None  # another process (on any machine) is harvesting
+        try:
             if not self.due(now):  # it may have just finished
                 return None
             outcome = harvest_arxiv(
                 self.factory, self.settings, today=now.astimezone(self.settings.zone).date(),
                 embedder=self.embedder, now=now,
             )  # fmt: skip
+        finally:
+            release_lease(self.factory, "harvest")
         counts = outcome.report.counts
         log.info("harvest %s: %d new, %d updated, %d skipped, %d proposed",
                  outcome.report.status, counts.new, counts.updated, counts.rejected,

@@ -23,6 +23,7 @@ joined by spaces (so `NEAR`, `*`, quotes, `AND`, parentheses are words or nothin
 
 from __future__ import annotations
 
+import fcntl
 import logging
 import re
 import shutil
@@ -177,17 +178,22 @@ class KeywordIndex:
         self._seen_commit: tuple[int, int, int] = (0, 0, 0)
 
     def _open(self) -> tantivy.Index:
-        version_file = self.folder / "dailypapers-schema"
-        if self.folder.exists() and (
-            not version_file.exists() or version_file.read_text() != SCHEMA_VERSION
-        ):
-            shutil.rmtree(self.folder)  # made by another version: rebuilt below
-        self.rebuild_needed = not self.folder.exists()
-        self.folder.mkdir(parents=True, exist_ok=True)
-        index = tantivy.Index(self.schema, path=str(self.folder), reuse=True)
-        index.register_tokenizer("words", _ANALYZER)
-        version_file.write_text(SCHEMA_VERSION)
-        return index
+        # Several processes may open the index at once (web workers, `worker`, commands): one
+        # at a time checks, removes or creates it, so none deletes an index another is making.
+        self.folder.parent.mkdir(parents=True, exist_ok=True)
+        with (self.folder.parent / "keyword-index.lock").open("w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            version_file = self.folder / "dailypapers-schema"
+            if self.folder.exists() and (
+                not version_file.exists() or version_file.read_text() != SCHEMA_VERSION
+            ):
+                shutil.rmtree(self.folder)  # made by another version: rebuilt below
+            self.rebuild_needed = not self.folder.exists()
+            self.folder.mkdir(parents=True, exist_ok=True)
+            index = tantivy.Index(self.schema, path=str(self.folder), reuse=True)
+            index.register_tokenizer("words", _ANALYZER)
+            version_file.write_text(SCHEMA_VERSION)
+            return index
 
     # --- searching -------------------------------------------------------------------------
     def search(

@@ -52,6 +52,7 @@ STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)  # lock files, search indexes
     engine = make_engine(settings.resolved_database_url)
 
     @asynccontextmanager
