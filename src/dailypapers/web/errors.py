@@ -7,6 +7,7 @@ from urllib.parse import quote, urlsplit
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from sqlalchemy.exc import InterfaceError, OperationalError
 from starlette.exceptions import HTTPException
 from starlette.responses import RedirectResponse, Response
 
@@ -109,6 +110,20 @@ def install_error_handlers(app: FastAPI) -> None:
     async def rate_limited(request: Request, error: RateLimited) -> Response:
         response = error_page(request, 429, str(error))
         response.headers.update(error.decision.headers())
+        return response
+
+    @app.exception_handler(OperationalError)
+    @app.exception_handler(InterfaceError)
+    async def database_unreachable(request: Request, error: Exception) -> Response:
+        # The database restarts or is out of reach: say so at once; the pool reconnects (each
+        # connection is tested before use), so the next requests succeed when it is back.
+        log.warning("database unreachable on %s %s: %s", request.method, request.url.path,
+                    str(error).splitlines()[0][:200])  # fmt: skip
+        response = error_page(
+            request, 503, "The database cannot be reached right now; nothing was changed. "
+            "Please try again in a few seconds.",
+        )  # fmt: skip
+        response.headers["Retry-After"] = "5"
         return response
 
     @app.exception_handler(Exception)
