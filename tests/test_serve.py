@@ -92,3 +92,17 @@ def test_db_backup_writes_a_consistent_copy(tmp_path: Path) -> None:
         assert rows_of(restored, "SELECT title FROM papers") == [("A paper",)]
     again = cli("db", "backup", str(backup))
     assert again.returncode == 1 and "already exists" in again.stderr
+
+
+def test_two_db_upgrades_at_once_and_again_leave_one_current_schema(tmp_path: Path) -> None:
+    env = cli_env(tmp_path / "var")
+    command = [sys.executable, "-m", "dailypapers", "db", "upgrade"]
+    both = [subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             text=True) for _ in range(2)]  # fmt: skip
+    results = [(process.wait(timeout=120), process.communicate()[1]) for process in both]
+    assert [code for code, _ in results] == [0, 0], results
+    again = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
+    assert again.returncode == 0, again.stderr
+    versions = rows_of(tmp_path / "var", "SELECT version_num FROM alembic_version")
+    assert len(versions) == 1 and versions[0][0] >= "0010"
+    assert rows_of(tmp_path / "var", "SELECT count(*) FROM site_state") == [(1,)]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -159,7 +160,15 @@ def alembic_config(engine: Engine) -> Config:
 
 
 def upgrade(engine: Engine) -> None:
-    """Bring the schema to the newest migration (safe to run again)."""
+    """Bring the schema to the newest migration (safe to run again, and at once from several
+    processes: on SQLite they take turns on a lock file next to the database, on PostgreSQL
+    on an advisory lock, see migrations/env.py)."""
+    url = engine.url
+    if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
+        with open(f"{url.database}.migrate-lock", "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            command.upgrade(alembic_config(engine), "head")
+        return
     command.upgrade(alembic_config(engine), "head")
 
 

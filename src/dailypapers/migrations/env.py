@@ -6,6 +6,7 @@ from dailypapers.all_models import metadata
 from dailypapers.database import make_engine
 
 config = context.config
+MIGRATION_LOCK = 7_411_203  # the advisory lock id that serialises migrations on PostgreSQL
 
 
 def run_migrations() -> None:
@@ -22,6 +23,10 @@ def run_migrations() -> None:
             compare_type=True,
         )
         with context.begin_transaction():
+            if connection.dialect.name == "postgresql":
+                # Two `db upgrade` (or two starting servers) at once: the second waits here
+                # until the first has committed, then finds the schema current.
+                connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK})")
             context.run_migrations()
         connection.commit()
 
