@@ -12,6 +12,7 @@ from typing import Any
 
 import httpx
 import numpy as np
+import pytest
 from sqlalchemy import func, select
 
 from dailypapers.database import make_engine, make_session_factory, utcnow
@@ -22,6 +23,7 @@ from dailypapers.members.votes import set_vote
 from dailypapers.papers.importing import load_file
 from dailypapers.papers.models import Paper
 from dailypapers.search.models import PaperEmbedding
+from dailypapers.search.vectors_pg import PgVectorIndex
 
 from .conftest import LiveServer, fresh_database_url, make_settings, prepare_database
 
@@ -77,6 +79,8 @@ def test_a_sqlite_site_copies_to_postgresql_with_every_count_checked(
         assert all(paper.vote_count == 1 for paper in voted)
         stored = session.scalars(select(PaperEmbedding)).one()
         assert np.array_equal(np.frombuffer(stored.vector, dtype=np.float32), vector)
+        # ... and searchable through pgvector's index there
+        assert PgVectorIndex(copied, "m").search(vector, 1) == [(paper_ids[0], pytest.approx(1.0))]
         ledger = session.scalars(select(DigestSend)).one()
         assert ledger.created_at.utcoffset() is not None and ledger.status == "sent"
         # New rows continue after the copied ids.

@@ -17,6 +17,7 @@ from sqlalchemy import Engine, Integer, Table, delete, func, insert, select, tex
 
 from dailypapers import all_models
 from dailypapers.database import upgrade
+from dailypapers.search.vectors_pg import fill_missing, has_pgvector
 
 BATCH_ROWS = 5_000
 
@@ -67,6 +68,8 @@ def copy_database(
         on_table(table.name, copied)
     if target.dialect.name == "postgresql":
         _move_sequences(target)
+    if has_pgvector(target):
+        fill_missing(target)  # the pgvector column, from the copied vectors
     counts = []
     with source.connect() as before, target.connect() as after:
         for table in tables():

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from dailypapers.search.indexing import IndexCounts, index_papers
 from dailypapers.search.vectors import DenseIndex
+from dailypapers.search.vectors_pg import PgVectorIndex, has_pgvector
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +59,12 @@ class SearchEngine:
 
         self.factory = factory
         self.embedder = Embedder.load(threads=1)
-        self.dense = DenseIndex(self.embedder.model_name, self.embedder.dimension)
+        engine = factory.kw["bind"]
+        self.dense: DenseIndex | PgVectorIndex = (
+            PgVectorIndex(engine, self.embedder.model_name)
+            if has_pgvector(engine)
+            else DenseIndex(self.embedder.model_name, self.embedder.dimension)
+        )
         self.budget_seconds = budget_seconds
         self.embed_in_background = embed_in_background
         self.lock_path = lock_path

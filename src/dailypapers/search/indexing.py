@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from dailypapers.database import utcnow
 from dailypapers.papers.models import Paper
 from dailypapers.search.models import PaperEmbedding
+from dailypapers.search.vectors_pg import has_pgvector, store_vectors
 
 BATCH_SIZE = 128
 
@@ -83,6 +84,7 @@ def index_papers(
     counts = IndexCounts()
     started = time.perf_counter()
     before: int | None = None
+    pgvector = has_pgvector(factory.kw["bind"])
     while not should_stop():
         query = _pending(embedder.model_name).order_by(Paper.id.desc()).limit(batch_size)
         if before is not None:
@@ -123,6 +125,8 @@ def index_papers(
                         for row, paper_id in enumerate(stale)
                     ],
                 )
+                if pgvector:
+                    store_vectors(session, [(p, vectors[row]) for row, p in enumerate(stale)])
         counts.embedded += len(stale)
         counts.unchanged += len(current)
         counts.seconds = time.perf_counter() - started

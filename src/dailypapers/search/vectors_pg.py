@@ -1,0 +1,129 @@
+"""Dense search on PostgreSQL with pgvector: the vectors in a `vector(384)` column with an HNSW
+index (cosine), searched by the database, so web processes on several machines share one index
+and hold no copy of the vectors in memory.
+
+Used when the database has the `vector` extension (migration 0011 creates the column and index
+where it can); otherwise each process keeps its vectors in memory as on SQLite (`vectors.py`).
+The `bytea` column stays the source of truth; `index_papers` writes both.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+from sqlalchemy import Connection, Engine, text
+from sqlalchemy.orm import Session
+
+EF_SEARCH = 200  # candidates the HNSW search keeps (pgvector's default is 40)
+COUNT_SECONDS = 5.0
+
+
+def has_pgvector(bind: Engine | Connection) -> bool:
+    """Whether the schema has the pgvector column (PostgreSQL with the extension)."""
+    if bind.dialect.name != "postgresql":
+        return False
+    sql = text(
+        "SELECT 1 FROM information_schema.columns "
+        "WHERE table_name = 'paper_embeddings' AND column_name = 'embedding'"
+    )
+    if isinstance(bind, Connection):
+        return bind.execute(sql).first() is not None
+    with bind.connect() as connection:
+        return connection.execute(sql).first() is not None
+
+
+def literal(vector: np.ndarray) -> str:
+    """pgvector's text form: [0.1,0.2,...]."""
+    return "[" + ",".join(f"{x:.8g}" for x in vector.astype(np.float32).tolist()) + "]"
+
+
+def store_vectors(session: Session, rows: Sequence[tuple[int, np.ndarray]]) -> None:
+    """Set the pgvector column of these (paper id, vector) rows, in the caller's transaction."""
+    if rows:
+        session.execute(
+            text("UPDATE paper_embeddings SET embedding = CAST(:v AS vector) WHERE paper_id = :p"),
+            [{"v": literal(vector), "p": paper_id} for paper_id, vector in rows],
+        )
+
+
+def fill_missing(engine: Engine, chunk: int = 5_000) -> int:
+    """Set the pgvector column of rows that have only the bytes (e.g. just copied over)."""
+    filled = 0
+    while True:
+        with engine.begin() as connection:
+            rows = connection.execute(
+                text("SELECT paper_id, vector FROM paper_embeddings "
+                     "WHERE embedding IS NULL ORDER BY id LIMIT :n"), {"n": chunk},
+            ).all()  # fmt: skip
+            if not rows:
+                return filled
+            connection.execute(
+                text("UPDATE paper_embeddings SET embedding = CAST(:v AS vector) "
+                     "WHERE paper_id = :p"),
+                [{"p": paper_id, "v": literal(np.frombuffer(blob, dtype=np.float32))}
+                 for paper_id, blob in rows],
+            )  # fmt: skip
+            filled += len(rows)
+
+
+class PgVectorIndex:
+    """DenseIndex's interface, answered by PostgreSQL."""
+
+    uses_ann = True
+    loaded = True
+
+    def __init__(self, engine: Engine, model: str) -> None:
+        self.engine = engine
+        self.model = model
+        self._count = 0
+        self._counted_at = 0.0
+
+    def __len__(self) -> int:
+        if time.monotonic() - self._counted_at > COUNT_SECONDS:
+            with self.engine.connect() as connection:
+                self._count = int(connection.execute(text(
+                    "SELECT count(*) FROM paper_embeddings WHERE embedding IS NOT NULL"
+                )).scalar() or 0)  # fmt: skip
+            self._counted_at = time.monotonic()
+        return self._count
+
+    def refresh(self, session: Session) -> int:
+        self._counted_at = 0.0  # nothing to load: count again on the next look
+        return 0
+
+    def maintain_ann(self, folder: Path, **_: object) -> None:
+        pass  # the database keeps its HNSW index itself
+
+    def _nearest(self, query_sql: str, params: dict[str, object], k: int,
+                 exclude: int | None = None) -> list[tuple[int, float]]:  # fmt: skip
+        sql = (
+            f"SELECT paper_id, 1 - (embedding <=> {query_sql}) AS similarity "
+            "FROM paper_embeddings WHERE embedding IS NOT NULL AND model = :model "
+            + ("AND paper_id <> :exclude " if exclude is not None else "")
+            + f"ORDER BY embedding <=> {query_sql} LIMIT :k"
+        )
+        with self.engine.begin() as connection:
+            connection.execute(text(f"SET LOCAL hnsw.ef_search = {EF_SEARCH}"))
+            rows = connection.execute(
+                text(sql), {**params, "model": self.model, "k": k, "exclude": exclude}
+            )
+            return [(int(paper_id), float(similarity)) for paper_id, similarity in rows]
+
+    def search(self, query: np.ndarray, k: int) -> list[tuple[int, float]]:
+        if k <= 0:
+            return []
+        return self._nearest("CAST(:q AS vector)", {"q": literal(query)}, k)
+
+    def vector_of(self, paper_id: int) -> np.ndarray | None:
+        with self.engine.connect() as connection:
+            blob = connection.execute(
+                text("SELECT vector FROM paper_embeddings WHERE paper_id = :p"), {"p": paper_id}
+            ).scalar()
+        return None if blob is None else np.frombuffer(blob, dtype=np.float32)
+
+    def similar(self, paper_id: int, k: int) -> list[tuple[int, float]]:
+        query = "(SELECT embedding FROM paper_embeddings WHERE paper_id = :paper)"
+        return self._nearest(query, {"paper": paper_id}, k, exclude=paper_id)
