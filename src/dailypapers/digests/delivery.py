@@ -198,16 +198,12 @@ def _take_over(session: Session, subscriber_id: int, period: DigestPeriod) -> Di
     return row
 
 
-def _update_row(session: Session, row: DigestSend, **values: object) -> None:
+def _write(session: Session, item: DigestSend | Subscriber, **values: object) -> None:
+    """Set fields on the object (what this run reads) and in its row (a plain UPDATE)."""
     for name, value in values.items():
-        setattr(row, name, value)
-    session.execute(update(LEDGER).where(DigestSend.id == row.id).values(values))
-
-
-def _set_bounces(session: Session, subscriber: Subscriber, **values: object) -> None:
-    for name, value in values.items():
-        setattr(subscriber, name, value)
-    session.execute(update(SUBSCRIBERS).where(Subscriber.id == subscriber.id).values(values))
+        setattr(item, name, value)
+    table = LEDGER if isinstance(item, DigestSend) else SUBSCRIBERS
+    session.execute(update(table).where(table.c.id == item.id).values(values))
 
 
 def _deliver(
@@ -232,9 +228,9 @@ def _deliver(
 
     def record_sent() -> None:
         """Runs just before the final "." of the SMTP conversation (see the module doc)."""
-        _update_row(session, row, status="sent", sent_at=utcnow())
+        _write(session, row, status="sent", sent_at=utcnow())
         if digest.subscriber.bounces:
-            _set_bounces(session, digest.subscriber, bounces=0)
+            _write(session, digest.subscriber, bounces=0)
         # Composing left out every paper already sent to this reader, so these are all new
         # (a digest resent from the ledger may repeat some: those are ignored).
         inserted[:] = list(dict.fromkeys(digest.paper_ids))
@@ -247,9 +243,9 @@ def _deliver(
 
     def undo_sent() -> None:
         if row.status == "sent":  # the server refused the message after all
-            _update_row(session, row, status="sending", sent_at=None)
+            _write(session, row, status="sending", sent_at=None)
             if digest.subscriber.bounces != bounces_before:
-                _set_bounces(session, digest.subscriber, bounces=bounces_before)
+                _write(session, digest.subscriber, bounces=bounces_before)
             if inserted:
                 session.execute(delete(SentPaper).where(
                     SentPaper.subscriber_id == row.subscriber_id,
@@ -260,7 +256,7 @@ def _deliver(
             site.sender.send(message, before_end=record_sent)
         except TemporaryMailError as error:
             undo_sent()
-            _update_row(session, row, attempts=row.attempts + 1, last_error=str(error)[:500])
+            _write(session, row, attempts=row.attempts + 1, last_error=str(error)[:500])
             session.commit()
             if delay is None:
                 report.deferred += 1
@@ -270,13 +266,13 @@ def _deliver(
             continue
         except PermanentMailError as error:
             undo_sent()
-            _update_row(session, row, status="failed", last_error=str(error)[:500])
+            _write(session, row, status="failed", last_error=str(error)[:500])
             subscriber = digest.subscriber
             bounces = subscriber.bounces + 1
             stopped = None
             if bounces >= MAX_BOUNCES:
                 stopped = f"{MAX_BOUNCES} permanent delivery failures in a row"
-            _set_bounces(session, subscriber, bounces=bounces, stopped_reason=stopped)
+            _write(session, subscriber, bounces=bounces, stopped_reason=stopped)
             session.commit()
             report.failed += 1
             return
