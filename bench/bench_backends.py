@@ -106,7 +106,8 @@ def main() -> None:
     pg = PostgresServer(folder / "data", cleanup_mode="delete")
     with psycopg.connect(pg.get_uri("postgres"), autocommit=True) as connection:
         connection.execute("ALTER SYSTEM SET shared_buffers = '2GB'")
-        connection.execute("ALTER SYSTEM SET maintenance_work_mem = '1GB'")
+        connection.execute("ALTER SYSTEM SET maintenance_work_mem = '1GB'")  # HNSW build
+        connection.execute("SELECT pg_reload_conf()")  # (shared_buffers waits for a restart)
         connection.execute("CREATE DATABASE bench")
     url = pg.get_uri("bench")
     pg_dir = folder / "site"
