@@ -130,8 +130,8 @@ def send_digests(
                     report.empty += 1 if digest.empty else 0
                     continue
                 row = _claim(session, subscriber, period, digest, site.base_url)
-                if row is None:
-                    report.already_done += 1
+                if row is None:  # another sender claimed it since we looked: it may yet fail,
+                    report.in_progress += 1  # so this period is not done for us
                     continue
                 if row.status == "empty":
                     report.empty += 1
