@@ -44,7 +44,7 @@ def literal(vector: np.ndarray) -> str:
     return "[" + ",".join(f"{x:.8g}" for x in vector.astype(np.float32).tolist()) + "]"
 
 
-def store_vectors(session: Session, rows: Sequence[tuple[int, np.ndarray]]) -> None:
+def store_vectors(session: Session | Connection, rows: Sequence[tuple[int, np.ndarray]]) -> None:
     """Set the pgvector column of these (paper id, vector) rows, in the caller's transaction."""
     if rows:
         session.execute(
@@ -76,12 +76,10 @@ def _fill(engine: Engine, chunk: int) -> int:
             ).all()  # fmt: skip
             if not rows:
                 return filled
-            connection.execute(
-                text("UPDATE paper_embeddings SET embedding = CAST(:v AS vector) "
-                     "WHERE paper_id = :p"),
-                [{"p": paper_id, "v": literal(np.frombuffer(blob, dtype=np.float32))}
-                 for paper_id, blob in rows],
-            )  # fmt: skip
+            store_vectors(
+                connection,
+                [(paper_id, np.frombuffer(blob, dtype=np.float32)) for paper_id, blob in rows],
+            )
             filled += len(rows)
 
 
