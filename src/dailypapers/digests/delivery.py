@@ -85,9 +85,11 @@ def send_digests(
     on_progress: Callable[[SendReport], None] | None = None,
     sleep: Callable[[float], None] = time.sleep,
     share: tuple[int, int] = (0, 1),
+    stopping: Callable[[], bool] = lambda: False,
 ) -> SendReport:
     """Send the period's due digests; with `share` (k, n), only those of subscribers whose id
-    is k modulo n (one of n processes sending side by side)."""
+    is k modulo n (one of n processes sending side by side). When `stopping()` turns true the
+    message on the wire is finished and the run ends there (the rest is left for the next run)."""
     report = SendReport()
     part, parts = share
     started = time.perf_counter()
@@ -111,6 +113,8 @@ def send_digests(
             )
         }
         for subscriber_id in subscriber_ids:
+            if stopping():
+                break
             status = done.get(subscriber_id)
             if status in ("sent", "empty", "failed"):
                 report.already_done += 1
@@ -136,7 +140,7 @@ def send_digests(
                 if row.status == "empty":
                     report.empty += 1
                     continue
-            _deliver(session, composer, cards, row, digest, site, report, sleep)
+            _deliver(session, composer, cards, row, digest, site, report, sleep, stopping)
             if on_progress is not None:
                 report.seconds = time.perf_counter() - started
                 on_progress(report)
@@ -215,6 +219,7 @@ def _deliver(
     site: SiteMail,
     report: SendReport,
     sleep: Callable[[float], None],
+    stopping: Callable[[], bool],
 ) -> None:
     items = composer.items(digest)
     if row.status == "sending" and not digest.topics:
@@ -258,7 +263,7 @@ def _deliver(
             undo_sent()
             _write(session, row, attempts=row.attempts + 1, last_error=str(error)[:500])
             session.commit()
-            if delay is None:
+            if delay is None or stopping():
                 report.deferred += 1
                 log.warning("digest to subscriber %s deferred: %s", row.subscriber_id, error)
                 return

@@ -3,16 +3,20 @@
 Composing and writing a digest is CPU work in Python, so one process keeps one core busy; N
 processes each take the subscribers whose id is k modulo N, with their own database connection,
 search indexes and SMTP connection. The ledger's unique (subscriber, period) key still makes
-every send happen once. The processes die with the command (Linux's parent-death signal): a
-killed `digest send` leaves no sender running that could race the next run.
+every send happen once. The processes stop with the command (Linux's parent-death signal, here
+SIGTERM): each finishes the message it is writing, so that the ledger and the mailboxes agree,
+and exits; a killed `digest send` leaves no sender running that could race the next run. Ctrl-C
+reaches the command only, and its senders stop the same way.
 """
 
 from __future__ import annotations
 
 import ctypes
 import multiprocessing
+import os
 import signal
 import sys
+import threading
 from multiprocessing.queues import Queue
 from typing import Any
 
@@ -33,7 +37,8 @@ def send_in_parallel(
     results: Queue[SendReport | str] = context.Queue()
     processes = [
         context.Process(target=_send_share, name=f"digest-sender-{k}", daemon=True,
-                        args=(settings_values, period, (k, workers), dry_run, results))
+                        args=(settings_values, period, (k, workers), dry_run, results,
+                              os.getpid()))
         for k in range(workers)
     ]  # fmt: skip
     for process in processes:
@@ -64,8 +69,14 @@ def _send_share(
     share: tuple[int, int],
     dry_run: bool,
     results: Queue[SendReport | str],
+    parent: int,
 ) -> None:
-    ctypes.CDLL(None).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)  # die with the command
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the command's Ctrl-C stops us through SIGTERM
+    ctypes.CDLL(None).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)  # stop with the command
+    if os.getppid() != parent:  # the command died before the line above
+        return
     from dailypapers.cli import _prepared_database, _search_indexes
     from dailypapers.digests.delivery import SiteMail, send_digests
     from dailypapers.digests.letters import Tokens
@@ -80,7 +91,8 @@ def _send_share(
                         Tokens(settings.resolved_secret_key()),
                         MailSender(settings.smtp_url, settings.mail_from))  # fmt: skip
         report = send_digests(factory, period, site, keyword_index=keyword_index,
-                              engine=search_engine, dry_run=dry_run, share=share)  # fmt: skip
+                              engine=search_engine, dry_run=dry_run, share=share,
+                              sleep=stop.wait, stopping=stop.is_set)  # fmt: skip
         engine.dispose()
     except BaseException as error:  # noqa: BLE001 - reported to the parent, which exits 1
         results.put(f"sender {share[0] + 1} of {share[1]}: {error}")
