@@ -83,7 +83,7 @@ def send_digests(
     engine=None,  # type: ignore[no-untyped-def]
     dry_run: bool = False,
     on_progress: Callable[[SendReport], None] | None = None,
-    sleep: Callable[[float], None] = time.sleep,
+    sleep: Callable[[float], object] = time.sleep,
     share: tuple[int, int] = (0, 1),
     stopping: Callable[[], bool] = lambda: False,
 ) -> SendReport:
@@ -218,7 +218,7 @@ def _deliver(
     digest: Digest,
     site: SiteMail,
     report: SendReport,
-    sleep: Callable[[float], None],
+    sleep: Callable[[float], object],
     stopping: Callable[[], bool],
 ) -> None:
     items = composer.items(digest)
