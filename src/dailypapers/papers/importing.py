@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from dailypapers.papers.formats import Row, UnreadableFile, open_input, read_rows
 from dailypapers.papers.loader import LoadCounts, store_records
 from dailypapers.papers.records import PaperRecord
+from dailypapers.search.keyword_pg import analyse_after_load
 
 PROGRESS_EVERY_ROWS = 500
 
@@ -48,6 +49,8 @@ def load_file(
         return result
     rows = _rows(path, zone, on_progress)
     result.counts.add(store_records(factory, _records(rows, result)))
+    with factory() as session:
+        analyse_after_load(session.get_bind(), result.counts.new)  # type: ignore[arg-type]
     return result
 
 

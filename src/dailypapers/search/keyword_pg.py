@@ -3,8 +3,34 @@
 Every web and worker process of a scaled-out site searches the same database, so there is no
 index to keep in step: the column is computed by PostgreSQL itself (migration 0009) from the
 title (weight A), the abstract (B) and the authors (C), with the `english` configuration
-(stemming: "structures" finds "structure") for text and `simple` for names. Matches are ranked
-by `ts_rank` with those weights. Filters are the same SQL conditions the SQLite side uses.
+(stemming: "structures" finds "structure") for text and `simple` for names. Filters are the
+same SQL conditions the SQLite side uses.
+
+Ranking is bounded, and so is the index work. `ts_rank` must read each candidate's vector, and
+a common word matches a large share of a million papers (ranking all of them took most of a
+second at 181k); even listing a common word's papers from the GIN index costs tens of
+milliseconds at 1M. So candidates come only from sets that are cheap to read and likely to
+hold the best papers, each cut at a bound: the papers with the `AND_WORDS` rarest words (all
+the papers with every word are among them; `CANDIDATES`); with the next rarest ones (so that a
+stray or misspelt word, the rarest of all, does not hide the papers that have the others);
+with each of the `RARE_WORDS` rarest words; and with any of the words among the newest
+`COMMON_WINDOW` papers, read through the primary key, so that new work is always in the
+running. A set whose words are all common (in more than `COMMON_MATCHES` papers, by the
+statistics below) is left out: listing hundreds of thousands of matches costs more than the
+whole search may, and such words say little (dense search, fused after, brings the papers
+nearest in meaning). With filters (category, dates, code, featured) every set is kept, since
+the newest papers may hold no match: such searches cost more. A query whose matches all fit
+in the bounds is ranked exactly. Plans are pinned to the GIN index (bitmap scans, custom
+plans): the planner's guess of how common a word is in one part of the table made it walk the
+primary key.
+
+The score is BM25's shape built from PostgreSQL's parts: for each query word, `ts_rank` of that
+word alone with the field weights and normalisation 32 (rank / (rank + 1): repeating a word
+helps less and less), times the word's inverse document frequency. The frequencies are those
+`ANALYZE` keeps for the column (its most common words, 100,000 of them since migration 0012),
+read once per `STATISTICS_SECONDS` per process; a word not among them is rarer than all of
+them. On SciFact this scores nDCG@10 0.694 against 0.564 for plain `ts_rank`, Tantivy's BM25
+0.699 (bench/bench_search_quality.py --postgresql).
 
 The interface is `KeywordIndex`'s (search, newest_in_category, len, and no-op upkeep), so the
 rest of the site does not know which backend it talks to.
@@ -12,6 +38,10 @@ rest of the site does not know which backend it talks to.
 
 from __future__ import annotations
 
+import math
+import re
+import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -20,8 +50,78 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from dailypapers.search.keyword import SearchFilters
 
-# ts_rank weights for {D, C, B, A}: authors (C) and abstract (B) below the title (A).
-WEIGHTS = "{0.1, 0.5, 0.4, 1.0}"
+# ts_rank weights for {D, C, B, A}: authors (C) and abstract (B) below the title (A); small, so
+# that normalisation 32 saturates slowly (tuned on SciFact).
+WEIGHTS = "{0.1, 0.2, 0.4, 0.6}"
+STATISTICS_SECONDS = 600.0
+CANDIDATES = 1_000  # papers with every word ranked at most
+WORD_CANDIDATES = 150  # ranked at most per other set
+RARE_WORDS = 2  # the words whose papers are candidates
+AND_WORDS = 3  # the rarest words that candidates with "every word" are looked up by
+COMMON_MATCHES = 20_000  # words in more papers than this are not listed from the index
+COMMON_WINDOW = 4_000  # the newest papers, in which any word makes a candidate
+# For this transaction: reach papers through the GIN index's bitmap only, planned for these words.
+PIN_PLAN = (
+    "SELECT set_config('enable_seqscan', 'off', true), "
+    "set_config('enable_indexscan', 'off', true), "
+    "set_config('plan_cache_mode', 'force_custom_plan', true)"
+)
+
+
+_LEXEME = re.compile(r"'((?:[^']|'')*)'")
+
+
+class WordStatistics:
+    """Inverse document frequencies from the planner's statistics of `papers.search_vector`."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.shares: dict[str, float] = {}
+        self.rarest = 1.0  # share of papers of the rarest listed word
+        self.papers = 0.0  # as of the last analysis
+        self.read_at = -math.inf
+        self.lock = threading.Lock()
+
+    def share(self, lexemes: list[str]) -> float | None:
+        """The share of papers that have a query word (all its lexemes: the rarest counts), or
+        None before the column was first analysed."""
+        if time.monotonic() - self.read_at > STATISTICS_SECONDS:
+            self._read()
+        if not self.shares:
+            return None
+        return min((self.shares.get(lexeme, self.rarest / 2) for lexeme in lexemes), default=1.0)
+
+    def matches(self, lexemes: list[str]) -> float:
+        """About how many papers have a query word (0 before the first analysis)."""
+        share = self.share(lexemes)
+        return 0.0 if share is None else share * self.papers
+
+    def idf(self, lexemes: list[str]) -> float:
+        share = self.share(lexemes)
+        if share is None:  # every word weighs the same
+            return 1.0
+        return math.log(1 + (1 - share) / share)
+
+    def _read(self) -> None:
+        with self.lock:
+            if time.monotonic() - self.read_at <= STATISTICS_SECONDS:
+                return
+            with self.engine.connect() as connection:
+                row = connection.execute(text(
+                    "SELECT most_common_elems::text::text[], most_common_elem_freqs FROM pg_stats "
+                    "WHERE tablename = 'papers' AND attname = 'search_vector' "
+                    "AND schemaname = current_schema()"
+                )).first()  # fmt: skip
+                self.papers = float(connection.execute(text(
+                    "SELECT greatest(reltuples, 0) FROM pg_class WHERE oid = 'papers'::regclass"
+                )).scalar() or 0)  # fmt: skip
+            words, shares = (row[0] or [], row[1] or []) if row is not None else ([], [])
+            # The frequency array ends with the minimum, maximum and null share: not words.
+            listed = shares[: len(words)]
+            pairs = zip(words, listed, strict=True)
+            self.shares = {word: max(share, 1e-9) for word, share in pairs}
+            self.rarest = min(self.shares.values(), default=1.0)
+            self.read_at = time.monotonic()
 
 
 class PostgresKeywordIndex:
@@ -30,6 +130,7 @@ class PostgresKeywordIndex:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        self.statistics = WordStatistics(engine)
 
     def search(
         self,
@@ -43,19 +144,44 @@ class PostgresKeywordIndex:
         if not terms or limit <= 0:
             return []
         conditions, params = (filters or SearchFilters()).sql()
-        # One plainto_tsquery per word, OR-ed: the words are data, never query syntax.
+        # One plainto_tsquery per word: the words are data, never query syntax.
         names = [f"t{i}" for i in range(len(terms))]
-        query = " || ".join(f"plainto_tsquery('english', :{name})" for name in names)
-        sql = (
-            f"SELECT papers.id, ts_rank('{WEIGHTS}', papers.search_vector, q) AS rank "
-            f"FROM papers, ({'SELECT ' + query}) AS query(q) "
-            f"WHERE papers.search_vector @@ q AND NOT papers.hidden{conditions} "
-            "ORDER BY rank DESC, papers.id DESC LIMIT :limit"
-        )
         params.update(dict(zip(names, terms, strict=True)), limit=limit)
+        words = [f"plainto_tsquery('english', :{name})" for name in names]
         with self.engine.connect() as connection:
-            rows = connection.execute(text(sql), params)
-            return [(int(paper_id), float(rank)) for paper_id, rank in rows]
+            stemmed = connection.execute(text(
+                f"SELECT (SELECT max(id) FROM papers), "
+                f"{', '.join(f'CAST({word} AS text)' for word in words)}"
+            ), params).one()  # fmt: skip
+            lexemes = [[found.replace("''", "'") for found in _LEXEME.findall(query)]
+                       for query in stemmed[1:]]  # fmt: skip
+            unique = [i for i, found in enumerate(lexemes) if found and found not in lexemes[:i]]
+            if not unique:  # stop words only
+                return []
+            idf = {i: self.statistics.idf(lexemes[i]) for i in unique}
+            matches = {i: self.statistics.matches(lexemes[i]) for i in unique}
+            if conditions:  # filtered: the newest papers may hold no match, so every word is
+                matches = dict.fromkeys(unique, 0.0)  # listed from the index, with the filters
+            rarest_first = sorted(unique, key=lambda i: -idf[i])
+            newest = stemmed[0] or 0
+            params["newest"] = newest - COMMON_WINDOW
+            connection.execute(text(PIN_PLAN))  # for this transaction only
+            found = connection.scalars(
+                text(_candidates_sql(words, matches, rarest_first, conditions)), params
+            ).all()
+            connection.commit()
+            if not found:
+                return []
+            rank = " + ".join(
+                f"{idf[i]:.5f} * ts_rank('{WEIGHTS}', v, {words[i]}, 32)" for i in rarest_first
+            )
+            # Each vector is read (and decompressed) once for all the words, not once per word.
+            rows = connection.execute(text(
+                f"SELECT id, {rank} AS rank FROM (SELECT id, search_vector || ''::tsvector AS v "
+                "FROM papers WHERE id = ANY(:found) OFFSET 0) AS found "
+                "ORDER BY rank DESC, id DESC LIMIT :limit"
+            ), {**params, "found": list(found)})  # fmt: skip
+            return [(int(paper_id), float(score)) for paper_id, score in rows]
 
     def newest_in_category(self, category: str, limit: int) -> list[int]:
         conditions, params = SearchFilters(category=category).sql()
@@ -84,6 +210,23 @@ class PostgresKeywordIndex:
         pass
 
 
+def analyse_after_load(engine: Engine, added: int) -> None:
+    """After a load on PostgreSQL, refresh the statistics keyword ranking reads (and the planner
+    uses) when they are missing or the load added a tenth of the papers or more; autovacuum
+    would, but only a minute or more later."""
+    if engine.dialect.name != "postgresql" or added == 0:
+        return
+    with engine.connect() as connection:
+        analysed, papers = connection.execute(text(
+            "SELECT coalesce(last_analyze, last_autoanalyze) IS NOT NULL, n_live_tup "
+            "FROM pg_stat_user_tables WHERE relname = 'papers' AND schemaname = current_schema()"
+        )).one()  # fmt: skip
+    if analysed and added * 10 < papers:
+        return
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        connection.execute(text("ANALYZE papers"))
+
+
 def keyword_index_for(engine: Engine, folder: Any) -> Any:
     """The keyword index of this site: Tantivy files next to SQLite, or PostgreSQL's own."""
     if engine.dialect.name == "postgresql":
@@ -91,3 +234,40 @@ def keyword_index_for(engine: Engine, folder: Any) -> Any:
     from dailypapers.search.keyword import KeywordIndex
 
     return KeywordIndex(folder)
+
+
+def _candidates_sql(words: list[str], matches: dict[int, float], rarest_first: list[int],
+                    conditions: str) -> str:  # fmt: skip
+    """The ids of the candidate sets (see the module doc); `words[i]` is the SQL of word i's
+    tsquery, `rarest_first` the distinct words, rarest first."""
+
+    def candidates(indexes: list[int], limit: int, extra: str = "") -> str:
+        query = " && ".join(words[i] for i in indexes)
+        return (
+            f"(SELECT papers.id FROM papers WHERE papers.search_vector @@ ({query}) "
+            f"AND NOT papers.hidden{conditions}{extra} LIMIT {limit})"
+        )
+
+    def rare(indexes: list[int]) -> bool:  # cheap to list from the index
+        return min(matches[i] for i in indexes) <= COMMON_MATCHES
+
+    # Papers with all words have the rarest ones: asking the index for those few is as good
+    # and far cheaper (every further word makes it read another, longer posting list).
+    rarest, but_the_rarest = rarest_first[:AND_WORDS], rarest_first[1 : AND_WORDS + 1]
+    sets = []
+    if rare(rarest):
+        sets.append(candidates(rarest, CANDIDATES))
+    if len(rarest_first) > 2 and rare(but_the_rarest):  # a stray (rarest) word must not hide
+        sets.append(candidates(but_the_rarest, CANDIDATES))  # the others
+    for i in rarest_first[:RARE_WORDS]:
+        if rare([i]):
+            sets.append(candidates([i], WORD_CANDIDATES))
+    # Any word among the newest papers, read through the primary key (the function form of @@
+    # keeps the planner from listing a common word's matches from the index).
+    any_word = " || ".join(words[i] for i in rarest_first)
+    sets.append(
+        f"(SELECT papers.id FROM papers WHERE papers.id > :newest "
+        f"AND ts_match_vq(papers.search_vector, {any_word}) AND NOT papers.hidden{conditions} "
+        f"LIMIT {WORD_CANDIDATES})"
+    )
+    return " UNION ".join(sets)

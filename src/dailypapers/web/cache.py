@@ -3,9 +3,10 @@
 Pages and API lists change only when data changes, and every such write bumps the site
 revision (see `dailypapers.revisions`). A GET without cookies or credentials is answered from
 memory when the revision, the site's calendar day and the URL are the same as when the
-response was made; otherwise the app renders it and the response is kept. Each web process
-has its own cache; the revision keeps them all correct. Responses carry an ETag built from the
-same key, so clients can revalidate with `If-None-Match` and get a 304.
+response was made (the daily list's API answers the same to everyone, so it is shared with
+signed-in readers and token holders too); otherwise the app renders it and the response is
+kept. Each web process has its own cache; the revision keeps them all correct. Responses carry
+an ETag built from the same key, so clients can revalidate with `If-None-Match` and get a 304.
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ CACHEABLE_PREFIXES = ("/api/daily_papers", "/api/papers", "/papers", "/about/", 
 MAX_ENTRIES = 2_000
 MAX_BODY_BYTES = 2 * 1024 * 1024
 _PRIVATE_HEADERS = (b"cookie", b"authorization")
+# Answers that do not depend on who asks: shared whatever cookies or credentials come with them.
+SHARED_PREFIXES = ("/api/daily_papers",)
 
 
 class ResponseCacheMiddleware:
@@ -45,6 +48,8 @@ class ResponseCacheMiddleware:
         path: str = scope["path"]
         if path != "/" and not path.startswith(CACHEABLE_PREFIXES):
             return False
+        if path.startswith(SHARED_PREFIXES):
+            return True
         return not any(name in _PRIVATE_HEADERS for name, _ in scope["headers"])
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
