@@ -106,3 +106,48 @@ def test_two_db_upgrades_at_once_and_again_leave_one_current_schema(tmp_path: Pa
     versions = rows_of(tmp_path / "var", "SELECT version_num FROM alembic_version")
     assert len(versions) == 1 and versions[0][0] >= "0010"
     assert rows_of(tmp_path / "var", "SELECT count(*) FROM site_state") == [(1,)]
+
+
+def test_several_web_processes_serve_one_site_and_agree(tmp_path: Path) -> None:
+    """`serve --workers 2`: two processes answer, and a change made outside them (a load) shows
+    in every answer at once, whichever process gives it (their response caches follow the
+    database's revision)."""
+    import psutil
+
+    port = free_port()
+    env = cli_env(tmp_path / "var", DAILYPAPERS_EMBED_IN_BACKGROUND="false")
+    server = subprocess.Popen(
+        [sys.executable, "-m", "dailypapers", "serve", "--port", str(port), "--workers", "2"],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT, start_new_session=True,
+    )  # fmt: skip
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            assert server.poll() is None, "serve exited"
+            try:
+                if httpx.get(f"{base}/healthz").status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert time.monotonic() < deadline, "serve did not come up"
+            time.sleep(0.2)
+        python_children = [p for p in psutil.Process(server.pid).children(recursive=True)
+                           if "python" in p.name().lower()]  # fmt: skip
+        assert len(python_children) >= 2
+        latest = httpx.get(f"{base}/api/daily_papers").json()[0]["paper"]["featuredDate"]
+        row = {"arxiv_id": "2601.99999", "title": "A paper loaded while two processes serve",
+               "featured_date": latest, "upvotes": 10_000}  # fmt: skip
+        (tmp_path / "new.jsonl").write_text(json.dumps(row) + "\n")
+        loaded = subprocess.run([sys.executable, "-m", "dailypapers", "load",
+                                 str(tmp_path / "new.jsonl")], env=env, capture_output=True,
+                                text=True, timeout=120)  # fmt: skip
+        assert loaded.returncode == 0, loaded.stderr
+        for _ in range(20):  # a new connection each time: both processes answer some
+            with httpx.Client(base_url=base) as http:
+                titles = [i["title"] for i in http.get("/api/daily_papers",
+                                                       params={"date": latest}).json()]  # fmt: skip
+                assert row["title"] in titles
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=30)
