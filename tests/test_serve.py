@@ -20,6 +20,20 @@ from dailypapers.cli import DEMO_DATA
 from .conftest import BACKEND, cli_env, database_url_for, free_port, rows_of
 
 
+def wait_until_serving(server: subprocess.Popen[bytes], base: str, *, seconds: float) -> None:
+    """Until `serve` answers its health check (it migrates and loads the demo papers first)."""
+    deadline = time.monotonic() + seconds
+    while True:
+        assert server.poll() is None, server.stdout.read().decode() if server.stdout else ""
+        try:
+            if httpx.get(f"{base}/healthz").status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        assert time.monotonic() < deadline, "serve did not come up"
+        time.sleep(0.2)
+
+
 def test_serve_on_an_empty_database_shows_the_bundled_papers(tmp_path: Path) -> None:
     with gzip.open(DEMO_DATA, "rt", encoding="utf-8") as lines:
         demo = [json.loads(line) for line in lines]
@@ -34,16 +48,7 @@ def test_serve_on_an_empty_database_shows_the_bundled_papers(tmp_path: Path) -> 
         env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True,
     )  # fmt: skip
     try:
-        deadline = time.monotonic() + 90
-        while True:
-            assert server.poll() is None, server.stdout.read().decode() if server.stdout else ""
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/healthz").status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert time.monotonic() < deadline, "serve did not come up"
-            time.sleep(0.2)
+        wait_until_serving(server, f"http://127.0.0.1:{port}", seconds=90)
         home = httpx.get(f"http://127.0.0.1:{port}/").text
         shown = re.findall(r'data-arxiv-id="([^"]+)"', home)
         expected = {row["arxiv_id"] for row in demo if row["featured_date"] == latest}
@@ -122,16 +127,7 @@ def test_several_web_processes_serve_one_site_and_agree(tmp_path: Path) -> None:
     )  # fmt: skip
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 120
-        while True:
-            assert server.poll() is None, "serve exited"
-            try:
-                if httpx.get(f"{base}/healthz").status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert time.monotonic() < deadline, "serve did not come up"
-            time.sleep(0.2)
+        wait_until_serving(server, base, seconds=120)
         python_children = [p for p in psutil.Process(server.pid).children(recursive=True)
                            if "python" in p.name().lower()]  # fmt: skip
         assert len(python_children) >= 2
