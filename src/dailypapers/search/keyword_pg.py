@@ -241,11 +241,11 @@ def _candidates_sql(words: list[str], matches: dict[int, float], rarest_first: l
     """The ids of the candidate sets (see the module doc); `words[i]` is the SQL of word i's
     tsquery, `rarest_first` the distinct words, rarest first."""
 
-    def candidates(indexes: list[int], limit: int, extra: str = "") -> str:
+    def candidates(indexes: list[int], limit: int) -> str:
         query = " && ".join(words[i] for i in indexes)
         return (
             f"(SELECT papers.id FROM papers WHERE papers.search_vector @@ ({query}) "
-            f"AND NOT papers.hidden{conditions}{extra} LIMIT {limit})"
+            f"AND NOT papers.hidden{conditions} LIMIT {limit})"
         )
 
     def rare(indexes: list[int]) -> bool:  # cheap to list from the index
