@@ -37,6 +37,7 @@ from .conftest import (
     free_port,
     make_settings,
     prepare_database,
+    rows_of,
 )
 from .test_accounts import csrf_of
 
@@ -295,9 +296,21 @@ def test_a_killed_send_resumes_without_duplicates(
     assert killed.is_set() and process.returncode == -signal.SIGKILL
     if workers == 1:
         assert eventually(lambda: len(mail_sink.messages) == 12)
-    else:  # the other senders finish the message they were writing, then stop
-        time.sleep(1.0)
-        assert 12 <= len(mail_sink.messages) < 30
+    else:  # the other senders finish the message they were writing, then stop: wait until
+        # nothing is half-sent and the ledger agrees with the mailbox (however slow the machine)
+
+        def settled() -> bool:
+            statuses = dict(
+                rows_of(
+                    site.settings.data_dir,
+                    "SELECT status, count(*) FROM digest_ledger GROUP BY status",
+                )
+            )
+            return "sending" not in statuses and statuses.get("sent") == len(mail_sink.messages)
+
+        assert eventually(settled, timeout=60)
+        time.sleep(0.5)
+        assert settled() and 12 <= len(mail_sink.messages) < 30
     delivered = len(mail_sink.messages)
     rerun = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
     assert rerun.returncode == 0, rerun.stderr
