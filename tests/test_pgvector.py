@@ -12,7 +12,7 @@ from dailypapers.search.models import PaperEmbedding
 from dailypapers.search.vectors import DenseIndex
 from dailypapers.search.vectors_pg import PgVectorIndex, has_pgvector, store_vectors
 
-from .conftest import fresh_database_url, make_settings, prepare_database
+from .conftest import eventually, fresh_database_url, make_settings, prepare_database
 
 PAPERS = 3_000
 
@@ -53,4 +53,40 @@ def test_pgvector_hnsw_finds_what_exact_search_finds(tmp_path: Path) -> None:
     assert len(neighbours) == 5 and 1 not in {paper_id for paper_id, _ in neighbours}
     stored = index.vector_of(1)
     assert stored is not None and np.array_equal(stored, vectors[0])
+    engine.dispose()
+
+
+def test_the_vector_count_is_exact_after_refresh_and_never_blocks_when_stale(
+    tmp_path: Path,
+) -> None:
+    """Every cached answer's key reads the count: a stale one is answered at once and counted
+    again in the background; `refresh` (after new vectors) makes the next answer exact."""
+    settings = make_settings(tmp_path, database_url=fresh_database_url())
+    engine, factory = prepare_database(settings)
+    vector = np.ones(384, dtype=np.float32) / np.sqrt(384)
+
+    def add(first: int, count: int) -> None:
+        with factory() as session, session.begin():
+            session.execute(insert(Paper), [
+                {"id": i, "arxiv_id": f"2601.{i:05d}", "title": f"Paper {i}", "authors": [],
+                 "categories": []} for i in range(first, first + count)
+            ])  # fmt: skip
+            session.execute(insert(PaperEmbedding), [
+                {"paper_id": i, "model": "m", "content_hash": "h", "vector": vector.tobytes()}
+                for i in range(first, first + count)
+            ])  # fmt: skip
+            store_vectors(session, [(i, vector) for i in range(first, first + count)])
+
+    add(1, 3)
+    index = PgVectorIndex(engine, "m")
+    assert len(index) == 3  # the first count is made before answering
+    add(4, 2)
+    assert len(index) == 3  # fresh enough: not counted again
+    with factory() as session:
+        index.refresh(session)
+    assert len(index) == 5  # told to: counted before answering
+    add(6, 1)
+    index._counted_at -= 60  # stale: answered at once, counted again beside
+    assert len(index) == 5
+    assert eventually(lambda: len(index) == 6)
     engine.dispose()

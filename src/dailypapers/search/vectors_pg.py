@@ -9,6 +9,7 @@ The `bytea` column stays the source of truth; `index_papers` writes both.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -94,18 +95,41 @@ class PgVectorIndex:
         self.model = model
         self._count = 0
         self._counted_at = 0.0
+        self._asked = 1  # counts asked for before answering: the first, then one per refresh
+        self._answered = 0  # the last of those a finished count was started after
+        self._counting = threading.Lock()
 
     def __len__(self) -> int:
-        if time.monotonic() - self._counted_at > COUNT_SECONDS:
-            with self.engine.connect() as connection:
-                self._count = int(connection.execute(text(
-                    "SELECT count(*) FROM paper_embeddings WHERE embedding IS NOT NULL"
-                )).scalar() or 0)  # fmt: skip
-            self._counted_at = time.monotonic()
+        """The vectors searched. Every cached answer's key reads this, and counting a million
+        rows takes about a second: once known, a stale count is answered at once and counted
+        again on a background thread."""
+        if self._answered < self._asked:
+            with self._counting:
+                if self._answered < self._asked:
+                    self._recount()
+        elif time.monotonic() - self._counted_at > COUNT_SECONDS and self._counting.acquire(
+            blocking=False
+        ):
+            threading.Thread(target=self._recount_and_release, daemon=True).start()
         return self._count
 
+    def _recount(self) -> None:
+        asked = self._asked
+        with self.engine.connect() as connection:
+            self._count = int(connection.execute(text(
+                "SELECT count(*) FROM paper_embeddings WHERE embedding IS NOT NULL"
+            )).scalar() or 0)  # fmt: skip
+        self._counted_at = time.monotonic()
+        self._answered = max(self._answered, asked)
+
+    def _recount_and_release(self) -> None:
+        try:
+            self._recount()
+        finally:
+            self._counting.release()
+
     def refresh(self, session: Session) -> int:
-        self._counted_at = 0.0  # nothing to load: count again on the next look
+        self._asked += 1  # nothing to load: count again before the next answer
         return 0
 
     def maintain_ann(self, folder: Path, **_: object) -> None:
