@@ -55,8 +55,7 @@ def harvest_arxiv(
             client.close()
     outcome = HarvestOutcome(report)
     new_ids = report.new_paper_ids
-    with factory() as session:
-        analyse_after_load(session.get_bind(), len(new_ids))  # type: ignore[arg-type]
+    analyse_after_load(factory, len(new_ids))
     if embedder is not None and new_ids:
         outcome.embedded = index_papers(factory, embedder, paper_ids=new_ids).embedded
     if settings.harvest_proposals and new_ids:

@@ -49,8 +49,7 @@ def load_file(
         return result
     rows = _rows(path, zone, on_progress)
     result.counts.add(store_records(factory, _records(rows, result)))
-    with factory() as session:
-        analyse_after_load(session.get_bind(), result.counts.new)  # type: ignore[arg-type]
+    analyse_after_load(factory, result.counts.new)
     return result
 
 

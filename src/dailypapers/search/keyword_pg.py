@@ -210,11 +210,13 @@ class PostgresKeywordIndex:
         pass
 
 
-def analyse_after_load(engine: Engine, added: int) -> None:
+def analyse_after_load(factory: sessionmaker[Session], added: int) -> None:
     """After a load on PostgreSQL, refresh the statistics keyword ranking reads (and the planner
     uses) when they are missing or the load added a tenth of the papers or more; autovacuum
     would, but only a minute or more later."""
-    if engine.dialect.name != "postgresql" or added == 0:
+    with factory() as session:
+        engine = session.get_bind()
+    if not isinstance(engine, Engine) or engine.dialect.name != "postgresql" or added == 0:
         return
     with engine.connect() as connection:
         analysed, papers = connection.execute(text(
