@@ -155,8 +155,10 @@ def main() -> None:
         for relation in ("papers", "pk_papers", "ix_papers_search_vector", "ix_papers_title_lower",
                          "paper_embeddings", "ix_paper_embeddings_embedding"):  # fmt: skip
             connection.execute("SELECT pg_prewarm(%s)", (relation,))
+        # The papers' words are out of line; the vectors' pgvector copy is too, but only the
+        # HNSW index (which holds its own copy) is read when searching.
         connection.execute("SELECT pg_prewarm(reltoastrelid) FROM pg_class "
-                           "WHERE relname IN ('papers', 'paper_embeddings')")  # fmt: skip
+                           "WHERE relname = 'papers'")  # fmt: skip
     results = {}
     for name, env, port in (("SQLite", sqlite_env, 18700), ("PostgreSQL", pg_env, 18800)):
         results[name] = measure(env, sample, warm, port + os.getpid() % 100)

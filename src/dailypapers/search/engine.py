@@ -85,7 +85,7 @@ class SearchEngine:
 
     @property
     def dense_ready(self) -> bool:
-        return self.dense.loaded and len(self.dense) > 0
+        return self.dense.loaded and self.dense.generation > 0
 
     # --- upkeep ----------------------------------------------------------------------------
     def refresh(self) -> int:

@@ -22,7 +22,8 @@ nearest in meaning). With filters (category, dates, code, featured) every set is
 the newest papers may hold no match: such searches cost more. A query whose matches all fit
 in the bounds is ranked exactly. Plans are pinned to the GIN index (bitmap scans, custom
 plans): the planner's guess of how common a word is in one part of the table made it walk the
-primary key.
+primary key. Each set's words are a sub-select, so that planning does not look them up in the
+column's statistics (a 100,000-word array, read afresh for every word: 2.5 ms each at 1M).
 
 The score is BM25's shape built from PostgreSQL's parts: for each query word, `ts_rank` of that
 word alone with the field weights and normalisation 32 (rank / (rank + 1): repeating a word
@@ -244,9 +245,11 @@ def _candidates_sql(words: list[str], matches: dict[int, float], rarest_first: l
     tsquery, `rarest_first` the distinct words, rarest first."""
 
     def candidates(indexes: list[int], limit: int) -> str:
+        # A sub-select: the planner sees a value it cannot read before running, so it does not
+        # look the words up in the column's statistics (100,000 words: ~2.5 ms per word).
         query = " && ".join(words[i] for i in indexes)
         return (
-            f"(SELECT papers.id FROM papers WHERE papers.search_vector @@ ({query}) "
+            f"(SELECT papers.id FROM papers WHERE papers.search_vector @@ (SELECT {query}) "
             f"AND NOT papers.hidden{conditions} LIMIT {limit})"
         )
 

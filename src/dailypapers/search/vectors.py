@@ -45,6 +45,12 @@ class DenseIndex:
     def __len__(self) -> int:
         return len(self._paper_ids)
 
+    @property
+    def generation(self) -> int:
+        """Changes whenever the vectors searched change (cached answers key on it): the newest
+        row read (a vector made anew is a new row)."""
+        return self._last_row_id
+
     def refresh(self, session: Session) -> int:
         """Read the vectors stored since the last refresh; returns how many were read."""
         read = 0
@@ -79,7 +85,6 @@ class DenseIndex:
                     new_ids.append(paper_id)
                     new_vectors.append(vector)
                     new_row_ids.append(row_id)
-                self._last_row_id = max(self._last_row_id, row_id)
             if replaced:
                 matrix, row_ids = matrix.copy(), row_ids.copy()
                 for position, (vector, row_id) in replaced.items():
@@ -91,6 +96,7 @@ class DenseIndex:
             # Swapped in one step: searches running meanwhile keep a consistent old view.
             self._matrix, self._paper_ids, self._row_of = matrix, paper_ids, row_of
             self._row_ids = row_ids
+            self._last_row_id = max(self._last_row_id, max(row[0] for row in rows))
 
     def search(self, query: np.ndarray, k: int) -> list[tuple[int, float]]:
         """(paper id, cosine similarity) of the k nearest papers, best first."""

@@ -9,6 +9,7 @@ The `bytea` column stays the source of truth; `index_papers` writes both.
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from collections.abc import Sequence
@@ -23,7 +24,8 @@ HNSW_INDEX = (
     "USING hnsw (embedding vector_cosine_ops) WITH (m = 16, ef_construction = 64)"
 )  # as made by migration 0011
 EF_SEARCH = 200  # candidates the HNSW search keeps (pgvector's default is 40)
-COUNT_SECONDS = 5.0
+GENERATION_SECONDS = 1.0  # how stale the newest vector's id may be (cached answers key on it)
+COUNT_SECONDS = 60.0  # how stale the count of vectors may be (/healthz shows it)
 
 
 def has_pgvector(bind: Engine | Connection) -> bool:
@@ -93,16 +95,31 @@ class PgVectorIndex:
     def __init__(self, engine: Engine, model: str) -> None:
         self.engine = engine
         self.model = model
+        self._generation = 0
+        self._generation_at = -math.inf
         self._count = 0
         self._counted_at = 0.0
         self._asked = 1  # counts asked for before answering: the first, then one per refresh
         self._answered = 0  # the last of those a finished count was started after
         self._counting = threading.Lock()
 
+    @property
+    def generation(self) -> int:
+        """Changes whenever the vectors searched change: the id of the newest one (a vector
+        made anew gets a new row; a vector removed with its paper changes the site revision).
+        Cached answers key on it; it is one step down the primary key, read once a second."""
+        if time.monotonic() - self._generation_at > GENERATION_SECONDS:
+            with self.engine.connect() as connection:
+                self._generation = int(connection.execute(text(
+                    "SELECT max(id) FROM paper_embeddings WHERE embedding IS NOT NULL"
+                )).scalar() or 0)  # fmt: skip
+            self._generation_at = time.monotonic()
+        return self._generation
+
     def __len__(self) -> int:
-        """The vectors searched. Every cached answer's key reads this, and counting a million
-        rows takes about a second: once known, a stale count is answered at once and counted
-        again on a background thread."""
+        """The vectors searched (/healthz shows it). Counting a million rows takes about a
+        second: once known, a stale count is answered at once and counted again on a
+        background thread."""
         if self._answered < self._asked:
             with self._counting:
                 if self._answered < self._asked:
@@ -130,6 +147,7 @@ class PgVectorIndex:
 
     def refresh(self, session: Session) -> int:
         self._asked += 1  # nothing to load: count again before the next answer
+        self._generation_at = -math.inf
         return 0
 
     def maintain_ann(self, folder: Path, **_: object) -> None:
@@ -137,18 +155,20 @@ class PgVectorIndex:
 
     def _nearest(self, query_sql: str, params: dict[str, object], k: int,
                  exclude: int | None = None) -> list[tuple[int, float]]:  # fmt: skip
+        """The `k` papers nearest to the query, with their cosine similarity. The distance is
+        computed once, from the row (where the pgvector column is kept: migration 0013)."""
         sql = (
-            f"SELECT paper_id, 1 - (embedding <=> {query_sql}) AS similarity "
-            "FROM paper_embeddings WHERE embedding IS NOT NULL AND model = :model "
+            f"SELECT paper_id, embedding <=> {query_sql} AS distance FROM paper_embeddings "
+            "WHERE embedding IS NOT NULL AND model = :model "
             + ("AND paper_id <> :exclude " if exclude is not None else "")
-            + f"ORDER BY embedding <=> {query_sql} LIMIT :k"
+            + "ORDER BY distance LIMIT :k"
         )
         with self.engine.begin() as connection:
             connection.execute(text(f"SET LOCAL hnsw.ef_search = {EF_SEARCH}"))
             rows = connection.execute(
                 text(sql), {**params, "model": self.model, "k": k, "exclude": exclude}
             )
-            return [(int(paper_id), float(similarity)) for paper_id, similarity in rows]
+            return [(int(paper_id), 1.0 - float(distance)) for paper_id, distance in rows]
 
     def search(self, query: np.ndarray, k: int) -> list[tuple[int, float]]:
         if k <= 0:

@@ -125,7 +125,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         """What cached responses depend on: the data, and what the search indexes of this
         process hold (search results change as they catch up with the data)."""
         search_engine = app.state.search_engine
-        dense = len(search_engine.dense) if search_engine is not None else 0
+        dense = search_engine.dense.generation if search_engine is not None else 0
         return read_revision(), dense, keyword_index.generation
 
     app.add_middleware(
