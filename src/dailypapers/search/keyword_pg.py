@@ -55,7 +55,7 @@ from dailypapers.search.keyword import SearchFilters
 # that normalisation 32 saturates slowly (tuned on SciFact).
 WEIGHTS = "{0.1, 0.2, 0.4, 0.6}"
 STATISTICS_SECONDS = 600.0
-CANDIDATES = 1_000  # papers with every word ranked at most
+CANDIDATES = 500  # papers with every word ranked at most
 WORD_CANDIDATES = 150  # ranked at most per other set
 RARE_WORDS = 2  # the words whose papers are candidates
 AND_WORDS = 3  # the rarest words that candidates with "every word" are looked up by
