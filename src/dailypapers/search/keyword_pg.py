@@ -14,7 +14,7 @@ hold the best papers, each cut at a bound: the papers with the `AND_WORDS` rares
 the papers with every word are among them; `CANDIDATES`); with the next rarest ones (so that a
 stray or misspelt word, the rarest of all, does not hide the papers that have the others);
 with each of the `RARE_WORDS` rarest words; and with any of the words among the newest
-`COMMON_WINDOW` papers, read through the primary key, so that new work is always in the
+`COMMON_WINDOW` papers (a range of the primary key), so that new work is always in the
 running. A set whose words are all common (in more than `COMMON_MATCHES` papers, by the
 statistics below) is left out: listing hundreds of thousands of matches costs more than the
 whole search may, and such words say little (dense search, fused after, brings the papers
@@ -256,6 +256,9 @@ def _candidates_sql(words: list[str], matches: dict[int, float], rarest_first: l
     def rare(indexes: list[int]) -> bool:  # cheap to list from the index
         return min(matches[i] for i in indexes) <= COMMON_MATCHES
 
+    def rare_only(indexes: list[int]) -> bool:  # every one cheap to list from the index
+        return max(matches[i] for i in indexes) <= COMMON_MATCHES
+
     # Papers with all words have the rarest ones: asking the index for those few is as good
     # and far cheaper (every further word makes it read another, longer posting list).
     rarest, but_the_rarest = rarest_first[:AND_WORDS], rarest_first[1 : AND_WORDS + 1]
@@ -267,12 +270,19 @@ def _candidates_sql(words: list[str], matches: dict[int, float], rarest_first: l
     for i in rarest_first[:RARE_WORDS]:
         if rare([i]):
             sets.append(candidates([i], WORD_CANDIDATES))
-    # Any word among the newest papers, read through the primary key (the function form of @@
-    # keeps the planner from listing a common word's matches from the index).
+    # Any word among the newest papers. When every word is rare, the index lists their papers
+    # and the primary key the newest, and the two lists are intersected (a few ms); otherwise
+    # the newest papers are read through the primary key and their words checked (the function
+    # form of @@ keeps the planner from listing a common word's matches from the index), which
+    # finds enough of them quickly, as a common word is in many.
     any_word = " || ".join(words[i] for i in rarest_first)
+    match = (
+        f"papers.search_vector @@ (SELECT {any_word})"
+        if rare_only(rarest_first)
+        else f"ts_match_vq(papers.search_vector, {any_word})"
+    )
     sets.append(
-        f"(SELECT papers.id FROM papers WHERE papers.id > :newest "
-        f"AND ts_match_vq(papers.search_vector, {any_word}) AND NOT papers.hidden{conditions} "
-        f"LIMIT {WORD_CANDIDATES})"
+        f"(SELECT papers.id FROM papers WHERE papers.id > :newest AND {match} "
+        f"AND NOT papers.hidden{conditions} LIMIT {WORD_CANDIDATES})"
     )
     return " UNION ".join(sets)
