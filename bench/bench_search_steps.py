@@ -8,7 +8,8 @@ makes them (titles from `--data-dir`, skipping the first `--skip` so that they a
 server): the exact-match lookup, keyword search (100 candidates), the query embedding, dense
 search (100 nearest), and loading 20 papers. Prints median, p90 and p99 per step. In the site
 the embedding and dense search run beside the keyword search; here they run in turn, so that
-each is timed alone.
+each is timed alone. Just after PostgreSQL starts, its buffers are empty and every step reads
+from disk: read the tables in first (`pg_prewarm`, as `bench_backends.py` does) or run twice.
 """
 
 from __future__ import annotations
