@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 from alembic import command
 from sqlalchemy import insert, text
+from sqlalchemy.orm import Session, sessionmaker
 
 from dailypapers.database import alembic_config
 from dailypapers.papers.models import Paper
@@ -19,6 +20,20 @@ from .conftest import eventually, fresh_database_url, make_settings, prepare_dat
 PAPERS = 3_000
 
 
+def store(factory: sessionmaker[Session], vectors: dict[int, np.ndarray]) -> None:
+    """Papers with these ids, each with its vector stored as the indexer stores it."""
+    with factory() as session, session.begin():
+        session.execute(insert(Paper), [
+            {"id": i, "arxiv_id": f"2601.{i:05d}", "title": f"Paper {i}", "authors": [],
+             "categories": []} for i in vectors
+        ])  # fmt: skip
+        session.execute(insert(PaperEmbedding), [
+            {"paper_id": i, "model": "m", "content_hash": "h", "vector": v.tobytes()}
+            for i, v in vectors.items()
+        ])  # fmt: skip
+        store_vectors(session, list(vectors.items()))
+
+
 def test_pgvector_hnsw_finds_what_exact_search_finds(tmp_path: Path) -> None:
     settings = make_settings(tmp_path, database_url=fresh_database_url())
     engine, factory = prepare_database(settings)
@@ -28,16 +43,7 @@ def test_pgvector_hnsw_finds_what_exact_search_finds(tmp_path: Path) -> None:
     centres = rng.standard_normal((300, 384)).astype(np.float32)
     vectors = centres[rng.integers(0, 300, PAPERS)] + 0.6 * rng.standard_normal((PAPERS, 384))
     vectors = (vectors / np.linalg.norm(vectors, axis=1, keepdims=True)).astype(np.float32)
-    with factory() as session, session.begin():
-        session.execute(insert(Paper), [
-            {"id": i + 1, "arxiv_id": f"2601.{i:05d}", "title": f"Paper {i}", "authors": [],
-             "categories": []} for i in range(PAPERS)
-        ])  # fmt: skip
-        session.execute(insert(PaperEmbedding), [
-            {"paper_id": i + 1, "model": "m", "content_hash": "h", "vector": v.tobytes()}
-            for i, v in enumerate(vectors)
-        ])  # fmt: skip
-        store_vectors(session, [(i + 1, v) for i, v in enumerate(vectors)])
+    store(factory, {i + 1: v for i, v in enumerate(vectors)})
     exact = DenseIndex("m")
     with factory() as session:
         exact.refresh(session)
@@ -72,16 +78,7 @@ def test_the_vector_count_is_exact_after_refresh_and_never_blocks_when_stale(
     vector = np.ones(384, dtype=np.float32) / np.sqrt(384)
 
     def add(first: int, count: int) -> None:
-        with factory() as session, session.begin():
-            session.execute(insert(Paper), [
-                {"id": i, "arxiv_id": f"2601.{i:05d}", "title": f"Paper {i}", "authors": [],
-                 "categories": []} for i in range(first, first + count)
-            ])  # fmt: skip
-            session.execute(insert(PaperEmbedding), [
-                {"paper_id": i, "model": "m", "content_hash": "h", "vector": vector.tobytes()}
-                for i in range(first, first + count)
-            ])  # fmt: skip
-            store_vectors(session, [(i, vector) for i in range(first, first + count)])
+        store(factory, {i: vector for i in range(first, first + count)})
 
     index = PgVectorIndex(engine, "m")
     assert index.generation == 0 and len(index) == 0
@@ -123,16 +120,7 @@ def test_search_reads_the_pgvector_column_from_the_row_after_migration_0013(
     vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
 
     def add(first: int, count: int) -> None:
-        with factory() as session, session.begin():
-            session.execute(insert(Paper), [
-                {"id": i, "arxiv_id": f"2601.{i:05d}", "title": f"Paper {i}", "authors": [],
-                 "categories": []} for i in range(first, first + count)
-            ])  # fmt: skip
-            session.execute(insert(PaperEmbedding), [
-                {"paper_id": i, "model": "m", "content_hash": "h",
-                 "vector": vectors[i - 1].tobytes()} for i in range(first, first + count)
-            ])  # fmt: skip
-            store_vectors(session, [(i, vectors[i - 1]) for i in range(first, first + count)])
+        store(factory, {i: vectors[i - 1] for i in range(first, first + count)})
 
     def layout() -> set[tuple[bool, bool]]:
         with engine.connect() as connection:
