@@ -155,8 +155,8 @@ def main() -> None:
         for relation in ("papers", "pk_papers", "ix_papers_search_vector", "ix_papers_title_lower",
                          "paper_embeddings", "ix_paper_embeddings_embedding"):  # fmt: skip
             connection.execute("SELECT pg_prewarm(%s)", (relation,))
-        # The papers' words are out of line; the vectors' pgvector copy is too, but only the
-        # HNSW index (which holds its own copy) is read when searching.
+        # The papers' words are out of line and read by keyword ranking; the vectors' stored
+        # bytes are too (migration 0013), but searching never reads them.
         connection.execute("SELECT pg_prewarm(reltoastrelid) FROM pg_class "
                            "WHERE relname = 'papers'")  # fmt: skip
     results = {}
