@@ -14,6 +14,7 @@ source scripts/_venv.sh
 ensure_venv ".[test]"
 .venv/bin/ruff check src tests bench scripts
 .venv/bin/mypy src
+.venv/bin/lint-imports  # the layers of docs/architecture.md: no upward imports, no cycles
 echo "== the suite on SQLite =="
 .venv/bin/pytest "$@"
 echo "== the suite on PostgreSQL =="

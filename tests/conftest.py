@@ -22,11 +22,11 @@ import httpx
 import pytest
 import uvicorn
 
+from dailypapers.app import create_app
 from dailypapers.database import make_engine, make_session_factory, upgrade
 from dailypapers.papers.importing import load_file
-from dailypapers.search.keyword import KeywordIndex
 from dailypapers.settings import Settings
-from dailypapers.web.app import create_app
+from dailypapers.site import Site
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SHARED_DIR = Path(os.environ.get("DAILYPAPERS_SHARED_DIR", REPO_ROOT.parent / "shared"))
@@ -155,12 +155,13 @@ def hf_rows() -> list[dict[str, Any]]:
 def site_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     """A site holding all 13.7k real HF Daily Papers; read-only for the tests that share it."""
     settings = make_settings(tmp_path_factory.mktemp("site"))
-    engine, factory = prepare_database(settings)
-    result = load_file(factory, HF_FILE, settings.zone)
-    assert result.error is None and result.counts.rejected == 0
-    if BACKEND == "sqlite":  # PostgreSQL's keyword search needs no separate index
-        assert KeywordIndex(settings.keyword_index_dir).sync(factory) == result.counts.new
-    engine.dispose()
+    with Site.open(settings) as site:
+        result = load_file(site.sessions, HF_FILE, settings.zone)
+        assert result.error is None and result.counts.rejected == 0
+        site.papers_stored(result.stored_paper_ids)
+        synced = site.keyword.sync(site.sessions)
+        if BACKEND == "sqlite":  # PostgreSQL's keyword search needs no separate index
+            assert synced == result.counts.new
     return settings
 
 

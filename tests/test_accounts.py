@@ -8,6 +8,7 @@ import re
 import subprocess
 import sys
 import threading
+from typing import Any
 
 import httpx
 from sqlalchemy import func, select
@@ -205,8 +206,15 @@ def test_bad_input_gets_clear_errors(community: Community) -> None:
         assert bad.status_code == 422
         assert "Use 3 to 32 letters" in bad.text and "Enter an email address" in bad.text
         assert "at least 10 characters" in bad.text and "<script>" not in bad.text
-        long_password = http.post("/signup", data={"csrf_token": token, "username": "longpw",
-                                   "email": "l@example.org", "password": "x" * 10_000})  # fmt: skip
+        long_password = http.post(
+            "/signup",
+            data={
+                "csrf_token": token,
+                "username": "longpw",
+                "email": "l@example.org",
+                "password": "x" * 10_000,
+            },
+        )
         assert long_password.status_code == 422 and "password" in long_password.text
         assert http.get("/confirm/garbage").status_code == 400
         assert http.get("/reset/garbage").status_code == 400
@@ -308,3 +316,31 @@ def test_tampered_session_cookie_is_anonymous(community: Community) -> None:
         assert http.get("/settings").status_code == 303  # to the log-in page
         login = http.post("/login", data={"login": "x", "password": "y" * 10_000})
         assert login.status_code in (403, 422)
+
+
+def test_account_mail_waits_for_the_commit_and_old_links_work(database: Any) -> None:
+    from itsdangerous import URLSafeTimedSerializer
+
+    from dailypapers.mail.models import OutboxMessage
+    from dailypapers.members.accounts import Accounts, SignUp
+    from dailypapers.signing import Signer
+
+    secret = "test-secret-key-not-for-production"
+    accounts = Accounts(Signer(secret), "http://papers.example", "Papers")
+    with database() as session:
+        accounts.sign_up(session, SignUp("ada", "ada@example.org", PASSWORD))
+        session.rollback()  # the sign-up failed after all: no member, no mail
+    with database() as session:
+        assert session.scalar(select(func.count()).select_from(OutboxMessage)) == 0
+        member = accounts.sign_up(session, SignUp("ada", "ada@example.org", PASSWORD))
+        session.commit()
+        assert member is not None
+        [queued] = session.scalars(select(OutboxMessage)).all()
+        assert queued.recipient == "ada@example.org"
+        assert "Confirm your email address" in queued.subject
+        assert "http://papers.example/confirm/" in queued.text_body
+        # A link signed before the site had one signer still confirms.
+        link = URLSafeTimedSerializer(secret).dumps(
+            {"m": member.id, "e": member.email}, salt="confirm-email"
+        )
+        assert accounts.confirm(session, link).confirmed

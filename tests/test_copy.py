@@ -22,8 +22,8 @@ from dailypapers.members.accounts import create_member
 from dailypapers.members.votes import set_vote
 from dailypapers.papers.importing import load_file
 from dailypapers.papers.models import Paper
+from dailypapers.search.dense_pgvector import PgVectorIndex
 from dailypapers.search.models import PaperEmbedding
-from dailypapers.search.vectors_pg import PgVectorIndex
 
 from .conftest import LiveServer, fresh_database_url, make_settings, prepare_database
 

@@ -14,16 +14,23 @@ import numpy as np
 import pytest
 from sqlalchemy import func, select, update
 
+from dailypapers.leases import release_lease, take_lease
 from dailypapers.papers.importing import load_file
 from dailypapers.papers.models import Paper
+from dailypapers.search.backends import (
+    MeaningSearch,
+    open_dense_index,
+    open_keyword_search,
+    open_meaning_search,
+)
+from dailypapers.search.dense_memory import MemoryDenseIndex
 from dailypapers.search.embedder import Embedder
-from dailypapers.search.engine import SearchEngine
 from dailypapers.search.fusion import fuse
 from dailypapers.search.indexing import count_pending, index_papers
-from dailypapers.search.keyword import KeywordIndex
+from dailypapers.search.keyword_tantivy import TantivyKeywordIndex
 from dailypapers.search.models import PaperEmbedding
+from dailypapers.search.query import query_terms
 from dailypapers.search.service import search_papers
-from dailypapers.search.vectors import DenseIndex
 
 from .conftest import LiveServer, database_url_for, make_settings, prepare_database
 
@@ -48,9 +55,9 @@ def small_site(tmp_path_factory, hf_rows: list[dict[str, Any]], embedder: Embedd
     load_file(factory, source, settings.zone)
     counts = index_papers(factory, embedder)
     assert counts.embedded == len(rows)
-    keyword_index = KeywordIndex(settings.keyword_index_dir)
-    assert keyword_index.sync(factory) == len(rows)
-    yield settings, factory, rows, keyword_index
+    keyword = TantivyKeywordIndex(settings.keyword_index_dir, factory)
+    assert keyword.sync(factory) == len(rows)
+    yield settings, factory, rows, keyword
     engine.dispose()
 
 
@@ -108,7 +115,7 @@ def test_an_interrupted_index_run_resumes(tmp_path: Path, hf_rows, embedder: Emb
 
 def test_dense_index_refresh_and_similar(small_site, embedder: Embedder) -> None:
     _, factory, rows, _ = small_site
-    index = DenseIndex(embedder.model_name)
+    index = MemoryDenseIndex(embedder.model_name)
     with factory() as session:
         assert index.refresh(session) == len(rows)
         assert index.refresh(session) == 0
@@ -120,40 +127,40 @@ def test_dense_index_refresh_and_similar(small_site, embedder: Embedder) -> None
 
 
 def test_hybrid_finds_papers_by_meaning(small_site) -> None:
-    _, factory, _, keyword_index = small_site
-    engine = SearchEngine(factory, budget_seconds=5.0)
-    engine.refresh()
+    _, factory, _, keyword = small_site
+    meaning = open_meaning_search(factory, factory.kw["bind"], budget_seconds=5.0)
+    meaning.refresh()
     with factory() as session:
         # no word of the query is in the PeriodWave title; its meaning is
         results = search_papers(session, "periodic inductive bias for waveform generation",
-                                keyword_index=keyword_index, limit=3, engine=engine)  # fmt: skip
+                                keyword=keyword, limit=3, meaning=meaning)  # fmt: skip
         assert results.mode == "hybrid"
         assert KNOWN[1] in [hit.item.paper.arxiv_id for hit in results.hits]
         multiplication = search_papers(
             session,
             "why transformers fail at multiplication",
-            keyword_index=keyword_index,
+            keyword=keyword,
             limit=1,
-            engine=engine,
+            meaning=meaning,
         )
         assert multiplication.hits[0].item.paper.arxiv_id == KNOWN[0]
-    engine.stop()
+    meaning.close()
 
 
 def test_slow_query_embedding_falls_back_to_keyword(small_site) -> None:
-    _, factory, _, keyword_index = small_site
-    engine = SearchEngine(factory, budget_seconds=0.0)
-    engine.refresh()
+    _, factory, _, keyword = small_site
+    meaning = open_meaning_search(factory, factory.kw["bind"], budget_seconds=0.0)
+    meaning.refresh()
     with factory() as session:
         results = search_papers(
             session,
             "transformers multiplication",
-            keyword_index=keyword_index,
+            keyword=keyword,
             limit=3,
-            engine=engine,
+            meaning=meaning,
         )
     assert results.mode == "keyword" and results.hits
-    engine.stop()
+    meaning.close()
 
 
 def test_rrf_fusion_rewards_agreement() -> None:
@@ -165,8 +172,7 @@ def test_rrf_fusion_rewards_agreement() -> None:
 def test_api_and_pages_use_dense_search(small_site) -> None:
     settings, factory, rows, _ = small_site
     with LiveServer(settings) as server, httpx.Client(base_url=server.url) as http:
-        engine = server.app.state.search_engine
-        engine.refresh()
+        server.app.state.site.meaning.refresh()
         found = http.get("/api/papers/search", params={"q": "multi-digit arithmetic"}).json()
         assert KNOWN[0] in [item["paper"]["id"] for item in found[:5]]
         similar = http.get(f"/api/papers/{KNOWN[0]}/similar").json()
@@ -207,12 +213,13 @@ def test_hnsw_graph_serves_large_corpora_with_exact_rescoring(tmp_path: Path) ->
     vectors = (vectors / np.linalg.norm(vectors, axis=1, keepdims=True)).astype(np.float32)
     rows = [(i + 1, 10_000 + i, vectors[i].tobytes()) for i in range(3000)]
 
-    exact, approximate = DenseIndex("m"), DenseIndex("m")
+    engine, factory = prepare_database(make_settings(tmp_path))  # for the lease on building it
+    exact, approximate = MemoryDenseIndex("m"), MemoryDenseIndex("m")
     exact._add(rows)
     approximate._add(rows)
-    approximate.maintain_ann(tmp_path, min_vectors=100_000)
+    approximate.maintain_ann(factory, tmp_path, min_vectors=100_000)
     assert not approximate.uses_ann  # too small: exact search
-    approximate.maintain_ann(tmp_path, min_vectors=1_000)
+    approximate.maintain_ann(factory, tmp_path, min_vectors=1_000)
     assert approximate.uses_ann and (tmp_path / "m.faiss").exists()
 
     queries = rng.normal(size=(50, 32)) @ mix
@@ -235,13 +242,88 @@ def test_hnsw_graph_serves_large_corpora_with_exact_rescoring(tmp_path: Path) ->
     approximate._add([(5001, 99_999, newcomer.tobytes()), (5002, 10_001, (-vectors[1]).tobytes())])
     assert approximate.search(newcomer, 1)[0][0] == 99_999
     assert approximate.search(-vectors[1], 1)[0][0] == 10_001
-    approximate.maintain_ann(tmp_path, min_vectors=1_000)
+    approximate.maintain_ann(factory, tmp_path, min_vectors=1_000)
     assert approximate.search(newcomer, 1)[0][0] == 99_999
 
     # Another process loads the saved graph instead of building it again.
-    restarted = DenseIndex("m")
+    restarted = MemoryDenseIndex("m")
     restarted._add(rows)
     saved = (tmp_path / "m.faiss").stat().st_mtime_ns
-    restarted.maintain_ann(tmp_path, min_vectors=1_000)
+    restarted.maintain_ann(factory, tmp_path, min_vectors=1_000)
     assert restarted.uses_ann and (tmp_path / "m.faiss").stat().st_mtime_ns == saved
     assert restarted.search(vectors[42], 1)[0][0] == 10_042
+    engine.dispose()
+
+
+def test_the_hnsw_graph_is_built_by_one_process_at_a_time(tmp_path: Path) -> None:
+    """Building or saving the graph takes the database lease "dense-ann": while another
+    process holds it, searches stay exact and the graph is built at a later round."""
+    engine, factory = prepare_database(make_settings(tmp_path))
+    rng = np.random.default_rng(5)
+    vectors = rng.normal(size=(1200, 384)).astype(np.float32)
+    index = MemoryDenseIndex("m")
+    index._add([(i + 1, 10_000 + i, vectors[i].tobytes()) for i in range(1200)])
+    assert take_lease(factory, "dense-ann", 60, holder="elsewhere:1")
+    index.maintain_ann(factory, tmp_path, min_vectors=1_000)
+    assert not index.uses_ann and not (tmp_path / "m.faiss").exists()
+    release_lease(factory, "dense-ann", holder="elsewhere:1")
+    index.maintain_ann(factory, tmp_path, min_vectors=1_000)
+    assert index.uses_ann and (tmp_path / "m.faiss").exists()
+    assert take_lease(factory, "dense-ann", 60, holder="elsewhere:1")  # released once saved
+    engine.dispose()
+
+
+def test_hidden_papers_are_left_out_of_keyword_dense_and_hybrid_search(
+    tmp_path: Path, hf_rows: list[dict[str, Any]], embedder: Embedder
+) -> None:
+    """The same queries on the backends of this run (Tantivy and vectors in memory on SQLite;
+    PostgreSQL's own search and pgvector with DAILYPAPERS_TEST_BACKEND=postgresql): hiding a
+    paper takes out exactly that paper, from every kind of search; showing it brings it back."""
+    settings = make_settings(tmp_path)
+    engine, factory = prepare_database(settings)
+    rows = [r for r in hf_rows if r["abstract"] and r["categories"]][-30:]
+    source = tmp_path / "papers.jsonl"
+    source.write_text("".join(json.dumps(row) + "\n" for row in rows))
+    load_file(factory, source, settings.zone)
+    index_papers(factory, embedder)
+    keyword = open_keyword_search(engine, settings.keyword_index_dir)
+    dense = open_dense_index(engine, embedder.model_name, embedder.dimension)
+    meaning = MeaningSearch(factory, embedder, dense, budget_seconds=30.0)
+    hidden = rows[0]  # found by its words, its meaning, its category and its arXiv id
+    query, category = hidden["title"], hidden["categories"][0]
+    with factory() as session:
+        by_arxiv_id = select(Paper.id).where(Paper.arxiv_id == hidden["arxiv_id"])
+        paper_id = session.scalars(by_arxiv_id).one()
+        neighbour = session.scalars(select(Paper.id).where(Paper.id != paper_id)).first()
+
+    def found() -> dict[str, set[int]]:
+        keyword.sync(factory)
+        meaning.refresh()
+        dense_hits = meaning.start_search(query, 50).result()
+        assert dense_hits is not None
+        with factory() as session:
+            hybrid = search_papers(session, query, keyword=keyword, limit=50, meaning=meaning)
+            by_id = search_papers(session, hidden["arxiv_id"], keyword=keyword, meaning=meaning)
+        assert hybrid.mode == "hybrid"
+        return {
+            "keyword": {hit for hit, _ in keyword.search(query_terms(query), limit=50)},
+            "category": set(keyword.newest_in_category(category, 50)),
+            "dense": {hit for hit, _ in dense_hits},
+            "similar": {hit for hit, _ in meaning.similar(neighbour, 50)},
+            "hybrid": {hit.item.paper.id for hit in hybrid.hits},
+            "pinned": {hit.item.paper.id for hit in by_id.hits if hit.pinned},
+        }
+
+    def show(visible: bool) -> None:
+        with factory() as session, session.begin():
+            session.execute(update(Paper).where(Paper.id == paper_id).values(hidden=not visible))
+
+    shown = found()
+    assert all(paper_id in ids for ids in shown.values()), shown
+    show(False)
+    assert found() == {kind: ids - {paper_id} for kind, ids in shown.items()}
+    show(True)
+    assert found() == shown
+    meaning.close()
+    keyword.close()
+    engine.dispose()

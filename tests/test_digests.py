@@ -21,13 +21,14 @@ import pytest
 from sqlalchemy import func, select
 
 from dailypapers.database import utcnow
-from dailypapers.digests.delivery import SiteMail, send_digests
-from dailypapers.digests.letters import Tokens
+from dailypapers.digests.delivery import send_digests
+from dailypapers.digests.letters import DigestTokens
 from dailypapers.digests.models import DigestSend, SentPaper, Subscriber, Topic
 from dailypapers.digests.schedule import daily_period, parse_days, weekly_period
 from dailypapers.mail.sender import MailSender
 from dailypapers.papers.importing import load_file
-from dailypapers.search.keyword_pg import keyword_index_for
+from dailypapers.search.backends import open_keyword_search
+from dailypapers.signing import Signer
 
 from .conftest import (
     LiveServer,
@@ -74,15 +75,12 @@ class Site:
         source = folder / "papers.jsonl"
         source.write_text("".join(json.dumps(row) + "\n" for row in rows))
         load_file(self.factory, source, self.settings.zone)
-        self.keyword_index = keyword_index_for(self.engine, self.settings.keyword_index_dir)
+        self.keyword_index = open_keyword_search(self.engine, self.settings.keyword_index_dir)
         self.keyword_index.sync(self.factory)
         self.sink = sink
-        self.mail = SiteMail(
-            self.settings.base_url,
-            self.settings.site_name,
-            Tokens(self.settings.resolved_secret_key()),
-            MailSender(sink.url, self.settings.mail_from),
-        )
+        # What sending digests needs of a site (delivery.DigestSite): settings, signer, mail.
+        self.signer = Signer(self.settings.resolved_secret_key())
+        self.mail = MailSender(sink.url, self.settings.mail_from)
 
     def subscribers(self, count: int, topics: tuple[str, ...] = (), **fields: Any) -> list[int]:
         with self.factory() as session, session.begin():
@@ -109,8 +107,8 @@ class Site:
         return send_digests(
             self.factory,
             period,
-            self.mail,
-            keyword_index=self.keyword_index,
+            self,
+            keyword=self.keyword_index,
             sleep=lambda seconds: None,
             **options,
         )
@@ -277,8 +275,8 @@ def test_a_killed_send_resumes_without_duplicates(
         DAILYPAPERS_BASE_URL=site.settings.base_url,
         DAILYPAPERS_DENSE_SEARCH="false",
     )
-    command = [sys.executable, "-m", "dailypapers", "digest", "send", "--date", day.isoformat(),
-               "--workers", str(workers)]  # fmt: skip
+    command = [sys.executable, "-m", "dailypapers", "digest", "send", "--date", day.isoformat()]
+    command += ["--workers", str(workers)]
     process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     killed = threading.Event()
 
@@ -403,7 +401,7 @@ def test_the_app_sends_due_digests_itself(tmp_path: Path, recent_rows, mail_sink
     day = digest_day(recent_rows)
     early = datetime.combine(day, datetime.min.time()).replace(hour=6)
     assert due_periods(site.settings, early) == []  # before DIGEST_SEND_HOUR (7)
-    scheduler = DigestScheduler(site.factory, site.settings, site.mail, site.keyword_index)
+    scheduler = DigestScheduler(site.factory, site.settings, site, site.keyword_index)
     scheduler.run_once(early.replace(hour=8))
     assert sorted(m["To"] for m in mail_sink.messages) == [
         "reader0@example.org",
@@ -418,4 +416,84 @@ def test_the_app_sends_due_digests_itself(tmp_path: Path, recent_rows, mail_sink
         )
     ] == []
     assert len(mail_sink.messages) == 2
+    site.engine.dispose()
+
+
+def test_links_in_digests_already_sent_keep_working() -> None:
+    """Digests sent before the site had one signer carry tokens made by itsdangerous directly
+    (no time stamp, one salt per purpose): they still read, and new ones are the same."""
+    from itsdangerous import URLSafeSerializer
+
+    secret = "test-secret-key-not-for-production"
+    before = URLSafeSerializer(secret)
+    tokens = DigestTokens(Signer(secret))
+    assert tokens.read_unsubscribe(before.dumps(42, salt="unsubscribe")) == 42
+    view = before.dumps([42, "daily:2026-11-27"], salt="digest-view")
+    assert tokens.read_view(view) == (42, "daily:2026-11-27")
+    assert tokens.unsubscribe(42) == before.dumps(42, salt="unsubscribe")
+    assert tokens.read_unsubscribe(before.dumps(42, salt="digest-view")) is None
+    assert tokens.read_view("tampered") is None
+
+
+def test_subscribing_queues_mail_in_the_same_transaction(database: Any) -> None:
+    from itsdangerous import URLSafeTimedSerializer
+
+    from dailypapers.digests.subscriptions import Subscriptions
+    from dailypapers.mail.models import OutboxMessage
+
+    secret = "test-secret-key-not-for-production"
+    service = Subscriptions(Signer(secret), "http://papers.example", "Papers")
+    with database() as session:
+        service.subscribe(session, "Ada@Example.org", "weekly", "agents\n\nagents\ndiffusion")
+        session.rollback()  # the request failed after all: no row, no mail
+    with database() as session:
+        assert session.scalar(select(func.count()).select_from(OutboxMessage)) == 0
+        address = service.subscribe(session, "Ada@Example.org", "weekly", "agents\ndiffusion")
+        session.commit()
+        [queued] = session.scalars(select(OutboxMessage)).all()
+        assert address == queued.recipient == "ada@example.org"
+        assert queued.subject == "Confirm your Papers digest"
+        assert "http://papers.example/subscribe/confirm/" in queued.text_body
+        assert queued.html_body and "http://papers.example/subscribe/confirm/" in queued.html_body
+        # A confirmation link signed before the one signer existed still works.
+        subscriber = session.scalar(select(Subscriber))
+        assert subscriber is not None
+        link = URLSafeTimedSerializer(secret).dumps(
+            [subscriber.id, "weekly", ["agents"]], salt="confirm-subscription"
+        )
+        assert service.confirm(session, link).active
+        session.commit()
+        topics = session.scalars(select(Topic.query)).all()
+        assert topics == ["agents"]
+
+
+def test_the_settings_page_links_to_the_members_digest(
+    tmp_path: Path, recent_rows: list[dict[str, Any]], mail_sink: MailSink
+) -> None:
+    from dailypapers.members.accounts import create_member
+
+    from .test_accounts import PASSWORD, log_in
+
+    site = Site(tmp_path, recent_rows[:5], mail_sink)
+    with site.factory() as session, session.begin():
+        create_member(session, "ada", "ada@example.org", PASSWORD)
+    with (
+        LiveServer(site.settings, port=site.port) as server,
+        httpx.Client(base_url=server.url) as http,
+    ):
+        assert log_in(http, "ada").status_code == 303
+        assert 'href="/subscribe"' in http.get("/settings").text
+        with site.factory() as session, session.begin():
+            session.add(
+                Subscriber(
+                    email="ada@example.org",
+                    frequency="weekly",
+                    confirmed_at=utcnow(),
+                    min_upvotes=0,
+                    bounces=0,
+                )
+            )
+        manage = re.search(r'href="(/subscribe/manage/[^"]+)"', http.get("/settings").text)
+        assert manage is not None
+        assert "ada@example.org" in http.get(manage.group(1)).text
     site.engine.dispose()

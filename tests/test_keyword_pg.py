@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import insert, text
+from sqlalchemy.orm import sessionmaker
 
 from dailypapers.papers.models import Paper
 from dailypapers.search import keyword_pg
@@ -103,3 +104,23 @@ def test_common_words_are_looked_for_among_the_newest_papers_only(
     assert found[0] == PAPERS + 1 and min(found) > PAPERS + 1 - 500
     # A rare word is still found wherever it is.
     assert {paper_id for paper_id, _ in index.search(["alpha", "omega"], limit=100)} >= {75, 150}
+
+
+def test_papers_stored_refresh_the_statistics_when_missing_or_after_a_large_load(
+    index: PostgresKeywordIndex,
+) -> None:
+    """What `Site.papers_stored` asks of PostgreSQL after a load, a harvest or an import."""
+
+    def analyses() -> int:
+        with index.engine.connect() as connection:
+            return int(connection.execute(text(
+                "SELECT analyze_count FROM pg_stat_user_tables WHERE relname = 'papers'"
+            )).scalar_one())  # fmt: skip
+
+    sessions = sessionmaker(index.engine)
+    index.papers_stored(sessions, 1)  # never analysed: now
+    assert analyses() == 1 and index.statistics.idf(["alpha"]) < index.statistics.idf(["omega"])
+    index.papers_stored(sessions, 1)  # a few papers: autovacuum will see to them
+    assert analyses() == 1
+    index.papers_stored(sessions, 400)  # over a tenth of the papers: now
+    assert analyses() == 2

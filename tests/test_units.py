@@ -6,6 +6,9 @@ from datetime import date
 
 import pytest
 
+from dailypapers.display.filters import authors_short, split_abstract
+from dailypapers.display.highlight import highlight
+from dailypapers.display.latex import render_latex
 from dailypapers.papers.periods import (
     InvalidPeriod,
     month_period,
@@ -16,9 +19,6 @@ from dailypapers.papers.periods import (
 )
 from dailypapers.papers.records import RejectedRecord, build_record, collapse_whitespace
 from dailypapers.papers.trending import trending_score
-from dailypapers.search.highlight import highlight
-from dailypapers.web.latex import render_latex
-from dailypapers.web.templating import authors_short, split_abstract
 
 
 @pytest.mark.parametrize(

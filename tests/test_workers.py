@@ -16,7 +16,7 @@ from typing import Any
 
 from dailypapers.database import utcnow
 from dailypapers.digests.models import Subscriber, Topic
-from dailypapers.jobs import process_alive, release_lease, take_lease, this_process
+from dailypapers.leases import process_alive, release_lease, take_lease, this_process
 from dailypapers.papers.importing import load_file
 
 from .conftest import BACKEND, MailSink, cli_env, make_settings, prepare_database, rows_of

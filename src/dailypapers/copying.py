@@ -17,7 +17,7 @@ from sqlalchemy import Engine, Integer, Table, delete, func, insert, select, tex
 
 from dailypapers import all_models
 from dailypapers.database import upgrade
-from dailypapers.search.vectors_pg import fill_missing, has_pgvector
+from dailypapers.search.backends import copied_vectors_made_searchable
 
 BATCH_ROWS = 5_000
 
@@ -68,8 +68,7 @@ def copy_database(
         on_table(table.name, copied)
     if target.dialect.name == "postgresql":
         _move_sequences(target)
-    if has_pgvector(target):
-        fill_missing(target)  # the pgvector column, from the copied vectors
+    copied_vectors_made_searchable(target)  # e.g. pgvector's column, from the copied bytes
     if target.dialect.name == "postgresql":
         # Statistics for the planner and the visibility map for index-only reads, now rather
         # than whenever autovacuum comes by.

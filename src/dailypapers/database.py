@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import fcntl
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from operator import itemgetter
 from pathlib import Path
@@ -22,11 +20,11 @@ from sqlalchemy import (
     Text,
     create_engine,
     event,
-    inspect,
 )
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.sql import FromClause
+from sqlalchemy.sql.dml import Insert
 from sqlalchemy.types import TypeDecorator
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
@@ -145,11 +143,6 @@ def make_session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
 
 
-@contextmanager
-def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
-    """One unit of work: commit on success, roll back on any error."""
-    with factory() as session, session.begin():
-        yield session
 
 
 def alembic_config(engine: Engine) -> Config:
@@ -172,29 +165,22 @@ def upgrade(engine: Engine) -> None:
     command.upgrade(alembic_config(engine), "head")
 
 
-def is_current(engine: Engine) -> bool:
-    from alembic.runtime.migration import MigrationContext
-    from alembic.script import ScriptDirectory
-
-    head = ScriptDirectory.from_config(alembic_config(engine)).get_current_head()
-    with engine.connect() as connection:
-        return MigrationContext.configure(connection).get_current_revision() == head
 
 
-def has_table(engine: Engine, name: str) -> bool:
-    return inspect(engine).has_table(name)
 
 
 def insert_ignoring_duplicates(
     connection: Connection, table: Table, rows: list[dict[str, Any]]
 ) -> None:
-    """INSERT rows, skipping those that would break a unique constraint (SQLite and PostgreSQL
-    both spell it ON CONFLICT DO NOTHING)."""
-    if not rows:
-        return
+    """INSERT rows, skipping those that would break a unique constraint."""
+    if rows:
+        connection.execute(insert_or_ignore(connection, table), rows)
+
+
+def insert_or_ignore(connection: Connection, table: Table) -> Insert:
+    """`INSERT … ON CONFLICT DO NOTHING` into `table` (add `.values()`, `.returning()`):
+    SQLite and PostgreSQL spell it alike, but SQLAlchemy builds it per dialect."""
     from sqlalchemy.dialects import postgresql, sqlite
 
-    if connection.dialect.name == "postgresql":
-        connection.execute(postgresql.insert(table).on_conflict_do_nothing(), rows)
-    else:
-        connection.execute(sqlite.insert(table).on_conflict_do_nothing(), rows)
+    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
+    return dialect.insert(table).on_conflict_do_nothing()

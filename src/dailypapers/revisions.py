@@ -10,7 +10,7 @@ import sqlite3
 import threading
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Integer, select, update
+from sqlalchemy import Engine, Integer, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from dailypapers.database import Base
@@ -34,10 +34,6 @@ def bump_revision(session: Session) -> None:
     )
 
 
-def read_revision(connection: Connection) -> int:
-    return connection.execute(
-        select(SiteState.revision).where(SiteState.id == SITE_STATE_ID)
-    ).scalar_one()
 
 
 class RevisionReader:

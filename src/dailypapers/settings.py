@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import re
 import secrets
+from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
+from urllib.parse import parse_qs, unquote, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, ValidationError, field_validator
@@ -17,6 +19,48 @@ DEFAULT_DATA_DIR = Path("var")
 
 class SettingsError(Exception):
     """A setting has a bad value; the message names it."""
+
+
+
+@dataclass(frozen=True, slots=True)
+class SmtpTarget:
+    host: str
+    port: int
+    implicit_tls: bool
+    starttls: str  # "auto" or "required"
+    username: str | None
+    password: str | None
+
+    @classmethod
+    def from_url(cls, url: str) -> SmtpTarget:
+        parts = urlsplit(url)
+        if parts.scheme not in ("smtp", "smtps") or not parts.hostname:
+            raise ValueError("must look like smtp://user:password@host:587 or smtps://host:465")
+        query = parse_qs(parts.query)
+        return cls(
+            host=parts.hostname,
+            port=parts.port or (465 if parts.scheme == "smtps" else 25),
+            implicit_tls=parts.scheme == "smtps",
+            starttls=query.get("starttls", ["auto"])[0],
+            username=unquote(parts.username) if parts.username else None,
+            password=unquote(parts.password) if parts.password else None,
+        )
+
+
+
+DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def parse_days(text: str) -> frozenset[int]:
+    """'mon,tue,wed' → weekday numbers (Monday 0); raises ValueError naming a bad day."""
+    days = set()
+    for part in text.lower().replace(" ", "").split(","):
+        if part not in DAY_NAMES:
+            raise ValueError(f"{part!r} is not a day (use mon, tue, … sun)")
+        days.add(DAY_NAMES.index(part))
+    if not days:
+        raise ValueError("give at least one day")
+    return frozenset(days)
 
 
 class Settings(BaseSettings):
@@ -158,8 +202,6 @@ class Settings(BaseSettings):
     @field_validator("smtp_url")
     @classmethod
     def _smtp_url(cls, value: str) -> str:
-        from dailypapers.mail.sender import SmtpTarget
-
         if value:
             SmtpTarget.from_url(value)  # raises ValueError naming the expected form
         return value
@@ -167,8 +209,6 @@ class Settings(BaseSettings):
     @field_validator("digest_days", "digest_weekly_day")
     @classmethod
     def _days(cls, value: str) -> str:
-        from dailypapers.digests.schedule import parse_days
-
         parse_days(value)
         return value.lower().replace(" ", "")
 

@@ -1,1 +1,3 @@
-"""Curation: what curators and admins do to the list, members and comments, and its log."""
+"""Curation: how papers get on the daily lists (members' submissions, curators' featuring and
+the harvest's proposals), their links, moderation of papers, comments and members, and the
+curation log that records it all."""

@@ -25,5 +25,8 @@ def record(
     session: Session, actor_id: int | None, action: str, target: str, detail: str = ""
 ) -> None:
     """Add an entry in the caller's transaction (it commits with the action itself)."""
-    session.add(CurationLogEntry(actor_id=actor_id, action=action, target=target[:100],
-                                 detail=detail[:2000]))  # fmt: skip
+    session.add(
+        CurationLogEntry(
+            actor_id=actor_id, action=action, target=target[:100], detail=detail[:2000]
+        )
+    )

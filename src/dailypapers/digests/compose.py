@@ -14,7 +14,9 @@ from dailypapers.digests.schedule import DigestPeriod
 from dailypapers.papers.feed import PaperItem, paper_items
 from dailypapers.papers.models import DailyEntry, Paper
 from dailypapers.papers.trending import trending_score
-from dailypapers.search.keyword import SearchFilters
+from dailypapers.search.meaning import MeaningSearch
+from dailypapers.search.protocols import KeywordSearch
+from dailypapers.search.query import SearchFilters
 from dailypapers.search.service import search_papers
 
 TRENDING_PAPERS = 10
@@ -49,11 +51,17 @@ class Digest:
 class Composer:
     """Composes digests for one period; shares the period's rankings between readers."""
 
-    def __init__(self, session: Session, period: DigestPeriod, keyword_index, engine=None) -> None:  # type: ignore[no-untyped-def]
+    def __init__(
+        self,
+        session: Session,
+        period: DigestPeriod,
+        keyword: KeywordSearch | None,
+        meaning: MeaningSearch | None = None,
+    ) -> None:
         self.session = session
         self.period = period
-        self.keyword_index = keyword_index
-        self.engine = engine
+        self.keyword = keyword  # None where no digest has topics (a preview of trending only)
+        self.meaning = meaning
         self._trending: list[tuple[int, int]] | None = None  # (paper id, upvotes), best first
         self._topics: dict[str, list[int]] = {}
         self._items: dict[int, PaperItem] = {}
@@ -74,12 +82,19 @@ class Composer:
 
     def topic(self, query: str) -> list[int]:
         if query not in self._topics:
+            assert self.keyword is not None, "topics are searched by keyword"
             filters = SearchFilters(
                 published_from=self.period.start - timedelta(days=TOPIC_LOOKBACK_DAYS),
                 published_to=self.period.end,
             )
-            results = search_papers(self.session, query, keyword_index=self.keyword_index,
-                                    limit=50, filters=filters, engine=self.engine)  # fmt: skip
+            results = search_papers(
+                self.session,
+                query,
+                keyword=self.keyword,
+                limit=50,
+                filters=filters,
+                meaning=self.meaning,
+            )
             self._topics[query] = [hit.item.paper.id for hit in results.hits]
         return self._topics[query]
 

@@ -18,6 +18,9 @@ Message-ID); killed after it, the message is delivered and recorded. The gap lef
 of the COMMIT and the write of those three bytes: a kill landing exactly there loses that one
 digest (recorded as sent, never delivered). Measured once at 100,000 digests with a random kill:
 see docs/benchmarks.md.
+
+The ledger is the digests' outbox: they do not pass through mail/outbox.py (which holds account
+and subscription mail), so 100,000 digests are written once, by the sender, as it goes.
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import cast
+from typing import Protocol, cast
 
 from sqlalchemy import Table, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
@@ -35,11 +38,15 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from dailypapers.database import insert_ignoring_duplicates, utcnow
 from dailypapers.digests.compose import Composer, Digest, TopicSection
-from dailypapers.digests.letters import Cards, Tokens, letter, message_id
+from dailypapers.digests.letters import Cards, DigestTokens, letter, message_id
 from dailypapers.digests.models import DigestSend, SentPaper, Subscriber
 from dailypapers.digests.schedule import DigestPeriod
-from dailypapers.jobs import process_alive, this_process
+from dailypapers.leases import process_alive, this_process
 from dailypapers.mail.sender import MailSender, PermanentMailError, TemporaryMailError
+from dailypapers.search.meaning import MeaningSearch
+from dailypapers.search.protocols import KeywordSearch
+from dailypapers.settings import Settings
+from dailypapers.signing import Signer
 
 log = logging.getLogger(__name__)
 
@@ -66,21 +73,42 @@ class SendReport:
     seconds: float = 0.0
 
 
+class DigestSite(Protocol):
+    """What sending digests needs of its site (a `Site` is one): its settings (address and
+    name), the signer of the letters' links, and the mail sender."""
+
+    @property
+    def settings(self) -> Settings: ...
+
+    @property
+    def signer(self) -> Signer: ...
+
+    @property
+    def mail(self) -> MailSender: ...
+
+
 @dataclass(frozen=True, slots=True)
 class SiteMail:
+    """What one run writes into every letter, read once from the site."""
+
     base_url: str
     site_name: str
-    tokens: Tokens
+    tokens: DigestTokens
     sender: MailSender
+
+    @classmethod
+    def of(cls, site: DigestSite) -> SiteMail:
+        settings = site.settings
+        return cls(settings.base_url, settings.site_name, DigestTokens(site.signer), site.mail)
 
 
 def send_digests(
     factory: sessionmaker[Session],
     period: DigestPeriod,
-    site: SiteMail,
+    site: DigestSite,
     *,
-    keyword_index,  # type: ignore[no-untyped-def]
-    engine=None,  # type: ignore[no-untyped-def]
+    keyword: KeywordSearch,
+    meaning: MeaningSearch | None = None,
     dry_run: bool = False,
     on_progress: Callable[[SendReport], None] | None = None,
     sleep: Callable[[float], object] = time.sleep,
@@ -91,19 +119,24 @@ def send_digests(
     is k modulo n (one of n processes sending side by side). When `stopping()` turns true the
     message on the wire is finished and the run ends there (the rest is left for the next run)."""
     report = SendReport()
+    mail = SiteMail.of(site)
     part, parts = share
     started = time.perf_counter()
     # expire_on_commit=False: the commit made just before the final SMTP dot returns at once.
-    with factory(expire_on_commit=False) as session, site.sender.batch():
-        composer = Composer(session, period, keyword_index, engine)
-        cards = Cards(site.base_url)
+    with factory(expire_on_commit=False) as session, mail.sender.batch():
+        composer = Composer(session, period, keyword, meaning)
+        cards = Cards(mail.base_url)
         subscriber_ids = session.scalars(
             select(Subscriber.id)
-            .where(Subscriber.frequency == period.frequency,
-                   Subscriber.confirmed_at.is_not(None), Subscriber.unsubscribed_at.is_(None),
-                   Subscriber.stopped_reason.is_(None), Subscriber.id % parts == part)
+            .where(
+                Subscriber.frequency == period.frequency,
+                Subscriber.confirmed_at.is_not(None),
+                Subscriber.unsubscribed_at.is_(None),
+                Subscriber.stopped_reason.is_(None),
+                Subscriber.id % parts == part,
+            )
             .order_by(Subscriber.id)
-        ).all()  # fmt: skip
+        ).all()
         done = {
             subscriber_id: status
             for subscriber_id, status in session.execute(
@@ -133,14 +166,14 @@ def send_digests(
                     report.sent += 0 if digest.empty else 1
                     report.empty += 1 if digest.empty else 0
                     continue
-                row = _claim(session, subscriber, period, digest, site.base_url)
+                row = _claim(session, subscriber, period, digest, mail.base_url)
                 if row is None:  # another sender claimed it since we looked: it may yet fail,
                     report.in_progress += 1  # so this period is not done for us
                     continue
                 if row.status == "empty":
                     report.empty += 1
                     continue
-            _deliver(session, composer, cards, row, digest, site, report, sleep, stopping)
+            _deliver(session, composer, cards, row, digest, mail, report, sleep, stopping)
             if on_progress is not None:
                 report.seconds = time.perf_counter() - started
                 on_progress(report)
@@ -148,17 +181,22 @@ def send_digests(
     return report
 
 
-def _claim(session: Session, subscriber: Subscriber, period: DigestPeriod, digest: Digest,
-           base_url: str) -> DigestSend | None:  # fmt: skip
+def _claim(
+    session: Session, subscriber: Subscriber, period: DigestPeriod, digest: Digest, base_url: str
+) -> DigestSend | None:
     """Insert the ledger row and commit (a plain INSERT: the ORM's unit of work cost more than
     the rest of the claim). The returned row is a detached copy of what was written."""
     row = DigestSend(
-        subscriber_id=subscriber.id, period=period.key,
+        subscriber_id=subscriber.id,
+        period=period.key,
         status="empty" if digest.empty else "sending",
         message_id=message_id(subscriber.id, period.key, base_url),
         papers=",".join(str(paper_id) for paper_id in digest.paper_ids),
-        attempts=0, created_at=utcnow(), claimed_by=this_process(), claimed_at=utcnow(),
-    )  # fmt: skip
+        attempts=0,
+        created_at=utcnow(),
+        claimed_by=this_process(),
+        claimed_at=utcnow(),
+    )
     values = {c.key: getattr(row, c.key) for c in LEDGER.columns if c.key != "id"}
     try:
         result = session.connection().execute(insert(LEDGER).values(values))
@@ -187,13 +225,18 @@ def _take_over(session: Session, subscriber_id: int, period: DigestPeriod) -> Di
     expired = row.claimed_at is None or row.claimed_at < utcnow() - SENDING_LEASE
     if alive or (alive is None and not expired):
         return None
-    previous = LEDGER.c.claimed_by.is_(None) if row.claimed_by is None else (
-        LEDGER.c.claimed_by == row.claimed_by)  # fmt: skip
+    previous = (
+        LEDGER.c.claimed_by.is_(None)
+        if row.claimed_by is None
+        else (LEDGER.c.claimed_by == row.claimed_by)
+    )
     me, now = this_process(), utcnow()
     taken = session.execute(
-        update(LEDGER).where(LEDGER.c.id == row.id, previous)
-        .values(claimed_by=me, claimed_at=now).returning(LEDGER.c.id)
-    ).first()  # fmt: skip
+        update(LEDGER)
+        .where(LEDGER.c.id == row.id, previous)
+        .values(claimed_by=me, claimed_at=now)
+        .returning(LEDGER.c.id)
+    ).first()
     session.commit()
     if taken is None:
         return None
@@ -225,9 +268,15 @@ def _deliver(
     if row.status == "sending" and not digest.topics:
         digest = _regroup(composer, digest)
     message = letter(
-        digest, items, base_url=site.base_url, site_name=site.site_name,
-        sender=site.sender.sender, tokens=site.tokens, message_id=row.message_id, cards=cards,
-    )  # fmt: skip
+        digest,
+        items,
+        base_url=site.base_url,
+        site_name=site.site_name,
+        sender=site.sender.sender,
+        tokens=site.tokens,
+        message_id=row.message_id,
+        cards=cards,
+    )
     inserted: list[int] = []
     bounces_before = digest.subscriber.bounces
 
@@ -252,9 +301,12 @@ def _deliver(
             if digest.subscriber.bounces != bounces_before:
                 _write(session, digest.subscriber, bounces=bounces_before)
             if inserted:
-                session.execute(delete(SentPaper).where(
-                    SentPaper.subscriber_id == row.subscriber_id,
-                    SentPaper.paper_id.in_(inserted)))  # fmt: skip
+                session.execute(
+                    delete(SentPaper).where(
+                        SentPaper.subscriber_id == row.subscriber_id,
+                        SentPaper.paper_id.in_(inserted),
+                    )
+                )
 
     for delay in (*RETRY_DELAYS, None):
         try:

@@ -15,13 +15,13 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sqlalchemy import select
 from starlette.responses import Response
 
+from dailypapers.display.filters import TEMPLATES_DIR
 from dailypapers.papers import feed as daily
 from dailypapers.papers.feed import PaperItem, paper_items
 from dailypapers.papers.models import DailyEntry, Paper
-from dailypapers.search.keyword import SearchFilters
+from dailypapers.search.query import SearchFilters
 from dailypapers.search.service import MAX_QUERY_CHARS, QueryTooLong, search_papers
-from dailypapers.web.deps import KeywordIndexDep, SearchEngineDep, SessionDep, SettingsDep
-from dailypapers.web.templating import TEMPLATES_DIR
+from dailypapers.web.deps import SessionDep, SettingsDep, SiteDep
 
 router = APIRouter(include_in_schema=False)
 ITEMS = 50
@@ -133,8 +133,7 @@ def topic_feed(
     request: Request,
     session: SessionDep,
     settings: SettingsDep,
-    keyword_index: KeywordIndexDep,
-    engine: SearchEngineDep,
+    site: SiteDep,
     kind: Format,
     q: Annotated[str, Query(min_length=1, max_length=MAX_QUERY_CHARS)],
 ) -> Response:
@@ -143,7 +142,7 @@ def topic_feed(
     filters = SearchFilters(published_from=today - timedelta(days=TOPIC_DAYS))
     try:
         results = search_papers(
-            session, q, keyword_index=keyword_index, limit=ITEMS, filters=filters, engine=engine
+            session, q, keyword=site.keyword, limit=ITEMS, filters=filters, meaning=site.meaning
         )
     except QueryTooLong as error:
         raise HTTPException(422, str(error)) from None
@@ -161,7 +160,7 @@ def category_feed(
     request: Request,
     session: SessionDep,
     settings: SettingsDep,
-    keyword_index: KeywordIndexDep,
+    site: SiteDep,
     category: str,
     kind: Format,
 ) -> Response:
@@ -170,7 +169,7 @@ def category_feed(
         SearchFilters(category=category)
     except ValueError as error:
         raise HTTPException(404, str(error)) from None
-    ids = keyword_index.newest_in_category(category, ITEMS)
+    ids = site.keyword.newest_in_category(category, ITEMS)
     found = paper_items(session, ids)
     items = [found[i] for i in ids if i in found]
     return _render(

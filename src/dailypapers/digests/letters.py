@@ -1,5 +1,9 @@
 """The digest email: a text part, an HTML part with inline styles (no scripts, no remote fonts
-or images), and the headers of RFC 8058 one-click unsubscribe."""
+or images), and the headers of RFC 8058 one-click unsubscribe; and the same digest as a page,
+for its "view in a browser" link.
+
+Digests are not queued in the outbox (mail/outbox.py): the ledger (delivery.py) is their outbox.
+"""
 
 from __future__ import annotations
 
@@ -7,25 +11,24 @@ import uuid
 from email.utils import format_datetime, formataddr
 from urllib.parse import urlsplit
 
-from itsdangerous import BadSignature, URLSafeSerializer
-from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from dailypapers.database import utcnow
-from dailypapers.digests.compose import Digest
+from dailypapers.digests.compose import Composer, Digest
+from dailypapers.digests.models import DigestSend, Subscriber
+from dailypapers.digests.schedule import DigestPeriod
+from dailypapers.display.filters import FILTERS, long_date
 from dailypapers.mail.raw import RawMessage, multipart_alternative
+from dailypapers.mail.rendering import email_environment
 from dailypapers.papers.feed import PaperItem
-from dailypapers.web.templating import TEMPLATES_DIR, authors_short, long_date
+from dailypapers.signing import BadLink, Signer
 
 ABSTRACT_CHARS = 300
 
-_env = Environment(
-    loader=FileSystemLoader(TEMPLATES_DIR / "email"),
-    autoescape=select_autoescape(["html"]),
-    trim_blocks=True,
-    lstrip_blocks=True,
-)
-_env.filters.update(authors_short=authors_short, long_date=long_date)
+_env = email_environment()
+_env.filters.update(FILTERS)
 
 
 def short_abstract(text: str | None) -> str:
@@ -37,29 +40,30 @@ def short_abstract(text: str | None) -> str:
 _env.filters["short_abstract"] = short_abstract
 
 
-class Tokens:
-    """Signed, non-expiring tokens in digest links (unsubscribe, view in browser)."""
+class DigestTokens:
+    """The signed values in a digest's links (unsubscribe, manage, view in a browser). They
+    never expire and keep their salts, so the links in digests already sent keep working."""
 
-    def __init__(self, secret_key: str) -> None:
-        self._serializer = URLSafeSerializer(secret_key)
+    def __init__(self, signer: Signer) -> None:
+        self.signer = signer
 
     def unsubscribe(self, subscriber_id: int) -> str:
-        return self._serializer.dumps(subscriber_id, salt="unsubscribe")
+        return self.signer.sign(subscriber_id, "unsubscribe", lasting=True)
 
     def read_unsubscribe(self, token: str) -> int | None:
         try:
-            value = self._serializer.loads(token, salt="unsubscribe")
-        except BadSignature:
+            value = self.signer.read(token, "unsubscribe", lasting=True)
+        except BadLink:
             return None
         return value if isinstance(value, int) else None
 
     def view(self, subscriber_id: int, period: str) -> str:
-        return self._serializer.dumps([subscriber_id, period], salt="digest-view")
+        return self.signer.sign([subscriber_id, period], "digest-view", lasting=True)
 
     def read_view(self, token: str) -> tuple[int, str] | None:
         try:
-            value = self._serializer.loads(token, salt="digest-view")
-        except BadSignature:
+            value = self.signer.read(token, "digest-view", lasting=True)
+        except BadLink:
             return None
         if isinstance(value, list) and len(value) == 2:
             return int(value[0]), str(value[1])
@@ -85,8 +89,15 @@ class Cards:
         return block
 
 
-def context(digest: Digest, items: dict[int, PaperItem], *, base_url: str, site_name: str,
-            tokens: Tokens, cards: Cards | None = None) -> dict[str, object]:  # fmt: skip
+def context(
+    digest: Digest,
+    items: dict[int, PaperItem],
+    *,
+    base_url: str,
+    site_name: str,
+    tokens: DigestTokens,
+    cards: Cards | None = None,
+) -> dict[str, object]:
     subscriber, period = digest.subscriber, digest.period
     return {
         "card": cards or Cards(base_url),
@@ -106,11 +117,20 @@ def render_html(values: dict[str, object]) -> str:
     return _env.get_template("digest.html").render(values)
 
 
-def letter(digest: Digest, items: dict[int, PaperItem], *, base_url: str, site_name: str,
-           sender: str, tokens: Tokens, message_id: str,
-           cards: Cards | None = None) -> RawMessage:  # fmt: skip
-    values = context(digest, items, base_url=base_url, site_name=site_name, tokens=tokens,
-                     cards=cards)  # fmt: skip
+def letter(
+    digest: Digest,
+    items: dict[int, PaperItem],
+    *,
+    base_url: str,
+    site_name: str,
+    sender: str,
+    tokens: DigestTokens,
+    message_id: str,
+    cards: Cards | None = None,
+) -> RawMessage:
+    values = context(
+        digest, items, base_url=base_url, site_name=site_name, tokens=tokens, cards=cards
+    )
     period = digest.period
     count = len(digest.paper_ids)
     when = (
@@ -141,3 +161,32 @@ def message_id(subscriber_id: int, period: str, base_url: str) -> str:
     """The same for every attempt at one digest, so mail systems drop a duplicate."""
     host = urlsplit(base_url).hostname or "localhost"
     return f"<digest.{period.replace(':', '.')}.{subscriber_id}@{host}>"
+
+
+def browser_copy(
+    session: Session, token: str, *, base_url: str, site_name: str, tokens: DigestTokens
+) -> str | None:
+    """The HTML of a digest as it was sent (its "view in a browser" link), or None when the
+    token names no digest."""
+    found = tokens.read_view(token)
+    if found is None:
+        return None
+    subscriber_id, period_key = found
+    row = session.scalar(
+        select(DigestSend).where(
+            DigestSend.subscriber_id == subscriber_id, DigestSend.period == period_key
+        )
+    )
+    if row is None:
+        return None
+    subscriber = session.get(Subscriber, row.subscriber_id)
+    assert subscriber is not None
+    frequency = row.period.partition(":")[0]
+    day = row.created_at.date()
+    period = DigestPeriod(frequency, row.period, day, day, day)
+    composer = Composer(session, period, None)  # the papers are known: no search
+    digest = Digest(subscriber, period, [int(i) for i in row.papers.split(",") if i])
+    values = context(
+        digest, composer.items(digest), base_url=base_url, site_name=site_name, tokens=tokens
+    )
+    return render_html(values)

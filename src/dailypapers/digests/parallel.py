@@ -7,6 +7,9 @@ every send happen once. The processes stop with the command (Linux's parent-deat
 SIGTERM): each finishes the message it is writing, so that the ledger and the mailboxes agree,
 and exits; a killed `digest send` leaves no sender running that could race the next run. Ctrl-C
 reaches the command only, and its senders stop the same way.
+
+Each sender opens the site itself, from the settings' values, with the opener it is handed
+(`Site.open`, given by the command: the digests know nothing of the composition root).
 """
 
 from __future__ import annotations
@@ -17,13 +20,36 @@ import os
 import signal
 import sys
 import threading
+from collections.abc import Callable
 from multiprocessing.queues import Queue
-from typing import Any
+from typing import Any, Protocol
 
-from dailypapers.digests.delivery import SendReport
+from sqlalchemy.orm import Session, sessionmaker
+
+from dailypapers.digests.delivery import DigestSite, SendReport
 from dailypapers.digests.schedule import DigestPeriod
+from dailypapers.settings import Settings
 
 PR_SET_PDEATHSIG = 1
+
+
+class SenderSite(DigestSite, Protocol):
+    """What a sender needs of the site it opens (and what sending digests needs of it)."""
+
+    sessions: sessionmaker[Session]
+
+    @property
+    def keyword(self) -> Any: ...
+
+    @property
+    def meaning(self) -> Any: ...
+
+    def close(self) -> None: ...
+
+
+# Opens the site in the sender's process; spawned processes receive it pickled, so it is a
+# module-level function or class method (or a functools.partial of one).
+OpenSite = Callable[[Settings], SenderSite]
 
 
 def can_run_in_parallel() -> bool:
@@ -31,16 +57,24 @@ def can_run_in_parallel() -> bool:
 
 
 def send_in_parallel(
-    settings_values: dict[str, Any], period: DigestPeriod, workers: int, *, dry_run: bool
+    open_site: OpenSite,
+    settings_values: dict[str, Any],
+    period: DigestPeriod,
+    workers: int,
+    *,
+    dry_run: bool,
 ) -> SendReport:
     context = multiprocessing.get_context("spawn")
     results: Queue[SendReport | str] = context.Queue()
     processes = [
-        context.Process(target=_send_share, name=f"digest-sender-{k}", daemon=True,
-                        args=(settings_values, period, (k, workers), dry_run, results,
-                              os.getpid()))
+        context.Process(
+            target=_send_share,
+            name=f"digest-sender-{k}",
+            daemon=True,
+            args=(open_site, settings_values, period, (k, workers), dry_run, results, os.getpid()),
+        )
         for k in range(workers)
-    ]  # fmt: skip
+    ]
     for process in processes:
         process.start()
     total, errors = SendReport(), []
@@ -64,6 +98,7 @@ def send_in_parallel(
 
 
 def _send_share(
+    open_site: OpenSite,
     settings_values: dict[str, Any],
     period: DigestPeriod,
     share: tuple[int, int],
@@ -77,23 +112,26 @@ def _send_share(
     ctypes.CDLL(None).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)  # stop with the command
     if os.getppid() != parent:  # the command died before the line above
         return
-    from dailypapers.cli import _prepared_database, _search_indexes
-    from dailypapers.digests.delivery import SiteMail, send_digests
-    from dailypapers.digests.letters import Tokens
-    from dailypapers.mail.sender import MailSender
-    from dailypapers.settings import Settings
+    from dailypapers.digests.delivery import send_digests
 
     try:
-        settings = Settings(_env_file=None, **settings_values)  # type: ignore[call-arg]
-        engine, factory = _prepared_database(settings)
-        keyword_index, search_engine = _search_indexes(factory, settings)
-        site = SiteMail(settings.base_url, settings.site_name,
-                        Tokens(settings.resolved_secret_key()),
-                        MailSender(settings.smtp_url, settings.mail_from))  # fmt: skip
-        report = send_digests(factory, period, site, keyword_index=keyword_index,
-                              engine=search_engine, dry_run=dry_run, share=share,
-                              sleep=stop.wait, stopping=stop.is_set)  # fmt: skip
-        engine.dispose()
+        site = open_site(Settings(_env_file=None, **settings_values))
+        try:
+            if site.meaning is not None:
+                site.meaning.refresh()
+            report = send_digests(
+                site.sessions,
+                period,
+                site,
+                keyword=site.keyword,
+                meaning=site.meaning,
+                dry_run=dry_run,
+                share=share,
+                sleep=stop.wait,
+                stopping=stop.is_set,
+            )
+        finally:
+            site.close()
     except BaseException as error:  # noqa: BLE001 - reported to the parent, which exits 1
         results.put(f"sender {share[0] + 1} of {share[1]}: {error}")
         raise

@@ -11,7 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+from dailypapers.settings import DAY_NAMES, parse_days
+
+__all__ = ["DAY_NAMES", "DigestPeriod", "daily_period", "parse_days", "weekly_period"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,18 +23,6 @@ class DigestPeriod:
     start: date  # featured papers from this day …
     end: date  # … to this day, inclusive
     sent_on: date
-
-
-def parse_days(text: str) -> frozenset[int]:
-    """'mon,tue,wed' → weekday numbers (Monday 0); raises ValueError naming a bad day."""
-    days = set()
-    for part in text.lower().replace(" ", "").split(","):
-        if part not in DAY_NAMES:
-            raise ValueError(f"{part!r} is not a day (use mon, tue, … sun)")
-        days.add(DAY_NAMES.index(part))
-    if not days:
-        raise ValueError("give at least one day")
-    return frozenset(days)
 
 
 def daily_period(today: date, days: frozenset[int]) -> DigestPeriod | None:

@@ -13,33 +13,23 @@ from starlette.responses import Response
 from dailypapers.discussion import service
 from dailypapers.discussion.models import Comment
 from dailypapers.discussion.service import CommentRefused, ThreadComment
-from dailypapers.members.auth import Forbidden, require_member, viewer_of
-from dailypapers.members.models import Member
 from dailypapers.papers.lookup import visible_paper
 from dailypapers.papers.models import Paper
 from dailypapers.web import ratelimit
-from dailypapers.web.csrf import HEADER, check_csrf
-from dailypapers.web.deps import SessionDep
+from dailypapers.web.deps import ApiMember, CsrfChecked, CurrentMember, RateLimited, SessionDep
 from dailypapers.web.flash import flash
 from dailypapers.web.responses import JSONBytesResponse, json_error
 
 router = APIRouter(tags=["comments"])
 pages = APIRouter(include_in_schema=False)
 
-CsrfField = Annotated[str, Form(alias="csrf_token", max_length=200)]
+CommentLimit = Annotated[ratelimit.Decision, RateLimited(ratelimit.COMMENT, per="member")]
 BodyField = Annotated[str, Form(max_length=20_000)]
 
 
 class NewComment(BaseModel):
     body: str = Field(max_length=20_000, description="Markdown")
     parentId: int | None = Field(None, description="Reply to this comment")
-
-
-def _member(session: SessionDep, request: Request) -> Member:
-    viewer = require_member(request)
-    member = session.get(Member, viewer.id)
-    assert member is not None
-    return member
 
 
 def comment_json(item: ThreadComment) -> dict[str, object]:
@@ -64,15 +54,10 @@ def list_comments(session: SessionDep, arxiv_id: str) -> Response:
 
 @router.post("/api/papers/{arxiv_id}/comments", status_code=201, summary="Comment on a paper")
 def post_comment(
-    request: Request, session: SessionDep, arxiv_id: str, body: NewComment
+    member: ApiMember, _: CommentLimit, session: SessionDep, arxiv_id: str, body: NewComment
 ) -> Response:
     """Markdown; raw HTML is not allowed and links get rel=nofollow. Needs a member (session
     cookie plus `X-CSRF-Token`, or an API token)."""
-    require_member(request)
-    if not viewer_of(request).by_token:
-        check_csrf(request, request.headers.get(HEADER))
-    member = _member(session, request)
-    ratelimit.enforce(request.app.state.engine, ratelimit.COMMENT, f"member:{member.id}")
     paper = visible_paper(session, arxiv_id)
     try:
         comment = service.add_comment(session, member, paper.id, body.body, body.parentId)
@@ -82,7 +67,7 @@ def post_comment(
     return JSONBytesResponse({"id": comment.id, "html": comment.body_html}, status_code=201)
 
 
-def _back(
+def back_to_paper(
     request: Request, arxiv_id: str, comment_id: int | None = None, problem: str | None = None
 ) -> Response:
     if problem:
@@ -93,22 +78,20 @@ def _back(
 
 @pages.post("/papers/{arxiv_id}/comments")
 def comment_form(
-    request: Request, session: SessionDep, arxiv_id: str, csrf: CsrfField = "",
-    body: BodyField = "", parent_id: Annotated[int | None, Form()] = None,
+    _csrf: CsrfChecked, member: CurrentMember, _: CommentLimit, request: Request,
+    session: SessionDep, arxiv_id: str, body: BodyField = "",
+    parent_id: Annotated[int | None, Form()] = None,
 ) -> Response:  # fmt: skip
-    check_csrf(request, csrf)
-    member = _member(session, request)
-    ratelimit.enforce(request.app.state.engine, ratelimit.COMMENT, f"member:{member.id}")
     paper = visible_paper(session, arxiv_id)
     try:
         comment = service.add_comment(session, member, paper.id, body, parent_id)
     except CommentRefused as error:
-        return _back(request, paper.arxiv_id, problem=str(error))
+        return back_to_paper(request, paper.arxiv_id, problem=str(error))
     session.commit()
-    return _back(request, paper.arxiv_id, comment.id)
+    return back_to_paper(request, paper.arxiv_id, comment.id)
 
 
-def _comment_paper(session: SessionDep, comment_id: int) -> tuple[Comment, str]:
+def comment_paper(session: SessionDep, comment_id: int) -> tuple[Comment, str]:
     comment = session.get(Comment, comment_id)
     if comment is None:
         raise HTTPException(404, "That comment does not exist.")
@@ -118,49 +101,27 @@ def _comment_paper(session: SessionDep, comment_id: int) -> tuple[Comment, str]:
 
 @pages.post("/comments/{comment_id}/edit")
 def edit_form(
-    request: Request, session: SessionDep, comment_id: int, csrf: CsrfField = "",
-    body: BodyField = "",
+    _csrf: CsrfChecked, member: CurrentMember, request: Request, session: SessionDep,
+    comment_id: int, body: BodyField = "",
 ) -> Response:  # fmt: skip
-    check_csrf(request, csrf)
-    member = _member(session, request)
-    _, arxiv_id = _comment_paper(session, comment_id)
+    _, arxiv_id = comment_paper(session, comment_id)
     try:
         service.edit_comment(session, member, comment_id, body)
     except CommentRefused as error:
-        return _back(request, arxiv_id, comment_id, str(error))
+        return back_to_paper(request, arxiv_id, comment_id, str(error))
     session.commit()
-    return _back(request, arxiv_id, comment_id)
+    return back_to_paper(request, arxiv_id, comment_id)
 
 
 @pages.post("/comments/{comment_id}/delete")
 def delete_form(
-    request: Request, session: SessionDep, comment_id: int, csrf: CsrfField = ""
+    _csrf: CsrfChecked, member: CurrentMember, request: Request, session: SessionDep,
+    comment_id: int,
 ) -> Response:
-    check_csrf(request, csrf)
-    member = _member(session, request)
-    _, arxiv_id = _comment_paper(session, comment_id)
+    _, arxiv_id = comment_paper(session, comment_id)
     try:
         service.delete_comment(session, member, comment_id)
     except CommentRefused as error:
-        return _back(request, arxiv_id, problem=str(error))
+        return back_to_paper(request, arxiv_id, problem=str(error))
     session.commit()
-    return _back(request, arxiv_id)
-
-
-@pages.post("/comments/{comment_id}/hide")
-@pages.post("/comments/{comment_id}/unhide")
-def hide_form(
-    request: Request, session: SessionDep, comment_id: int, csrf: CsrfField = ""
-) -> Response:
-    check_csrf(request, csrf)
-    member = _member(session, request)
-    if not member.is_curator:
-        raise Forbidden("Only curators can hide comments.")
-    hide = request.url.path.endswith("/hide")
-    _, arxiv_id = _comment_paper(session, comment_id)
-    try:
-        service.set_hidden(session, member, comment_id, hide)
-    except CommentRefused as error:
-        return _back(request, arxiv_id, problem=str(error))
-    session.commit()
-    return _back(request, arxiv_id, comment_id)
+    return back_to_paper(request, arxiv_id)

@@ -8,7 +8,6 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from dailypapers.curation.models import record
 from dailypapers.database import utcnow
 from dailypapers.discussion.markdown import MAX_CHARS, render
 from dailypapers.discussion.models import Comment
@@ -98,20 +97,18 @@ def delete_comment(session: Session, member: Member, comment_id: int) -> Comment
     return comment
 
 
-def set_hidden(session: Session, curator: Member, comment_id: int, hidden: bool) -> Comment:
-    """Hide a comment (or show it again), recorded in the curation log."""
+def set_hidden(session: Session, curator: Member, comment_id: int, hidden: bool) -> bool:
+    """Hide a comment (or show it again); whether it changed. Curators do this (see
+    `curation/moderation.py`, which records it in the curation log)."""
     comment = session.get(Comment, comment_id)
     if comment is None or comment.deleted_at is not None:
         raise CommentRefused("That comment does not exist.")
     if hidden == (comment.hidden_at is not None):
-        return comment
+        return False
     comment.hidden_at = utcnow() if hidden else None
     comment.hidden_by_id = curator.id if hidden else None
     _count(session, comment.paper_id, -1 if hidden else +1)
-    arxiv_id = session.scalar(select(Paper.arxiv_id).where(Paper.id == comment.paper_id))
-    record(session, curator.id, "hide comment" if hidden else "unhide comment",
-           f"comment {comment_id} on {arxiv_id}", comment.body[:200])  # fmt: skip
-    return comment
+    return True
 
 
 def thread(session: Session, paper_id: int, *, show_hidden: bool = False) -> list[ThreadComment]:

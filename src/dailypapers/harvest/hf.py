@@ -28,11 +28,17 @@ class HfDay:
     day: date
     counts: LoadCounts = field(default_factory=LoadCounts)
 
+    @property
+    def stored_paper_ids(self) -> list[int]:
+        """The papers added or changed (for `Site.papers_stored`)."""
+        return self.counts.stored_ids
+
 
 def import_hf_day(
     factory: sessionmaker[Session], url: str, day: date, zone: ZoneInfo, contact_url: str
 ) -> HfDay:
-    """Fetch and store one featured day; raises HfUnavailable before storing anything."""
+    """Fetch and store one featured day; raises HfUnavailable before storing anything. The
+    caller tells the site what was stored (`Site.papers_stored(result.stored_paper_ids)`)."""
     headers = {"User-Agent": f"dailypapers/{__version__} (+{contact_url})"}
     try:
         response = httpx.get(url, params={"date": day.isoformat()}, headers=headers,

@@ -4,7 +4,7 @@ searchable by meaning, propose the best for today's list."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -15,7 +15,6 @@ from dailypapers.arxiv.oai import set_spec
 from dailypapers.harvest.proposals import propose
 from dailypapers.harvest.run import Harvester, HarvestReport, SetReport
 from dailypapers.search.indexing import TextEmbedder, index_papers
-from dailypapers.search.keyword_pg import analyse_after_load
 from dailypapers.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -39,8 +38,11 @@ def harvest_arxiv(
     until: date | None = None,
     embedder: TextEmbedder | None = None,
     on_page: Callable[[SetReport], None] = lambda report: None,
+    on_stored: Callable[[Sequence[int]], None] | None = None,
     now: datetime | None = None,
 ) -> HarvestOutcome:
+    """Harvest arXiv's new papers; `on_stored` is told the new ones once they are committed
+    (`Site.papers_stored`), before they are embedded and the best proposed."""
     own_client = client is None
     client = client or PoliteClient(
         interval=settings.arxiv_request_interval, contact_url=settings.base_url
@@ -55,7 +57,8 @@ def harvest_arxiv(
             client.close()
     outcome = HarvestOutcome(report)
     new_ids = report.new_paper_ids
-    analyse_after_load(factory, len(new_ids))
+    if on_stored is not None:
+        on_stored(new_ids)
     if embedder is not None and new_ids:
         outcome.embedded = index_papers(factory, embedder, paper_ids=new_ids).embedded
     if settings.harvest_proposals and new_ids:

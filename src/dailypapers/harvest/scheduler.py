@@ -1,40 +1,41 @@
 """Harvesting from the running app after each arXiv announcement, so the embedded default needs
 no cron.
 
-Once a minute a thread looks at arXiv's calendar: when the latest announcement (Sunday to
-Thursday, 20:00 US Eastern) is `harvest_delay_minutes` old and no harvest has finished since,
-it harvests, holding the database lease "harvest" so that one process, on any machine, does
-it. A failed harvest is tried again after `RETRY_MINUTES`; it resumes where it stopped.
+Once a minute the job runner (`jobs/table.py`, job "harvest") looks at arXiv's calendar:
+when the latest announcement (Sunday to Thursday, 20:00 US Eastern) is `harvest_delay_minutes`
+old and no harvest has finished since, it harvests, holding the database lease "harvest" so
+that one process, on any machine, does it. A failed harvest is tried again after
+`RETRY_MINUTES`; it resumes where it stopped.
 """
 
 from __future__ import annotations
 
 import logging
-import threading
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from dailypapers.arxiv.client import PoliteClient
 from dailypapers.harvest.calendar import latest_announcement
 from dailypapers.harvest.job import HarvestOutcome, harvest_arxiv
 from dailypapers.harvest.models import HarvestRun
-from dailypapers.jobs import release_lease, take_lease
+from dailypapers.leases import release_lease, take_lease
 from dailypapers.search.indexing import TextEmbedder
 from dailypapers.settings import Settings
 
 log = logging.getLogger(__name__)
-CHECK_SECONDS = 60.0
 RETRY_MINUTES = 30
 LEASE_SECONDS = 3600.0  # a harvest and its embeddings take minutes; a dead holder frees it
 
 
 class HarvestScheduler:
     def __init__(self, factory: sessionmaker[Session], settings: Settings,
-                 embedder: TextEmbedder | None = None) -> None:  # fmt: skip
+                 embedder: TextEmbedder | None = None, *, client: PoliteClient | None = None,
+                 on_stored: Callable[[Sequence[int]], None] | None = None) -> None:  # fmt: skip
         self.factory, self.settings, self.embedder = factory, settings, embedder
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self.client, self.on_stored = client, on_stored
 
     def due(self, now: datetime) -> bool:
         """Whether the latest announcement (old enough) has no finished harvest after it, and
@@ -67,7 +68,7 @@ class HarvestScheduler:
                 return None
             outcome = harvest_arxiv(
                 self.factory, self.settings, today=now.astimezone(self.settings.zone).date(),
-                embedder=self.embedder, now=now,
+                embedder=self.embedder, now=now, client=self.client, on_stored=self.on_stored,
             )  # fmt: skip
         finally:
             release_lease(self.factory, "harvest")
@@ -76,19 +77,3 @@ class HarvestScheduler:
                  outcome.report.status, counts.new, counts.updated, counts.rejected,
                  outcome.proposed)  # fmt: skip
         return outcome
-
-    def start(self) -> None:
-        def loop() -> None:
-            while not self._stop.wait(CHECK_SECONDS):
-                try:
-                    self.run_once()
-                except Exception:  # keep the app serving; try again later
-                    log.exception("the scheduled harvest failed")
-
-        self._thread = threading.Thread(target=loop, name="harvest-scheduler", daemon=True)
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=30)

@@ -21,12 +21,11 @@ import ssl
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from email.message import EmailMessage, Message
 from email.utils import getaddresses, parseaddr
-from urllib.parse import parse_qs, unquote, urlsplit
 
 from dailypapers.mail.raw import RawMessage
+from dailypapers.settings import SmtpTarget
 
 log = logging.getLogger(__name__)
 TIMEOUT_SECONDS = 30
@@ -42,31 +41,6 @@ class TemporaryMailError(MailError):
 
 class PermanentMailError(MailError):
     """The server refused the message for good (5xx)."""
-
-
-@dataclass(frozen=True, slots=True)
-class SmtpTarget:
-    host: str
-    port: int
-    implicit_tls: bool
-    starttls: str  # "auto" or "required"
-    username: str | None
-    password: str | None
-
-    @classmethod
-    def from_url(cls, url: str) -> SmtpTarget:
-        parts = urlsplit(url)
-        if parts.scheme not in ("smtp", "smtps") or not parts.hostname:
-            raise ValueError("must look like smtp://user:password@host:587 or smtps://host:465")
-        query = parse_qs(parts.query)
-        return cls(
-            host=parts.hostname,
-            port=parts.port or (465 if parts.scheme == "smtps" else 25),
-            implicit_tls=parts.scheme == "smtps",
-            starttls=query.get("starttls", ["auto"])[0],
-            username=unquote(parts.username) if parts.username else None,
-            password=unquote(parts.password) if parts.password else None,
-        )
 
 
 class MailSender:
@@ -149,8 +123,9 @@ class MailSender:
         context = ssl.create_default_context()
         smtp: smtplib.SMTP
         if target.implicit_tls:
-            smtp = smtplib.SMTP_SSL(target.host, target.port, timeout=TIMEOUT_SECONDS,
-                                    context=context)  # fmt: skip
+            smtp = smtplib.SMTP_SSL(
+                target.host, target.port, timeout=TIMEOUT_SECONDS, context=context
+            )
         else:
             smtp = smtplib.SMTP(target.host, target.port, timeout=TIMEOUT_SECONDS)
             smtp.ehlo()

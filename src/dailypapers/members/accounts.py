@@ -3,6 +3,9 @@
 Nothing here tells a stranger whether an address has an account: sign-up with a known address
 and a reset request for an unknown one answer exactly like the other case (the owner of a known
 address gets an email saying what happened instead).
+
+Emails are queued in the outbox in the caller's transaction: they leave once it commits (and
+never for a sign-up that rolls back). The caller nudges the outbox after its commit.
 """
 
 from __future__ import annotations
@@ -12,12 +15,12 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from dailypapers.database import utcnow
-from dailypapers.mail.sender import MailSender
+from dailypapers.mail.outbox import queue_mail
+from dailypapers.members import emails
 from dailypapers.members.models import ROLES, Member
 from dailypapers.members.passwords import (
     hash_password,
@@ -25,6 +28,7 @@ from dailypapers.members.passwords import (
     password_problem,
     verify_password,
 )
+from dailypapers.signing import BadLink, Signer
 
 CONFIRM_MAX_AGE = 3 * 24 * 3600
 RESET_MAX_AGE = 3600
@@ -63,31 +67,29 @@ def normalise_email(email: str) -> str:
 
 
 class Accounts:
-    """Account operations for one site: its secret (for signed links), mail and address."""
+    """Account operations for one site: the signer of its emailed links, and the address and
+    name its emails give."""
 
-    def __init__(self, secret_key: str, mail: MailSender, base_url: str, site_name: str) -> None:
-        self._tokens = URLSafeTimedSerializer(secret_key)
-        self.mail = mail
+    def __init__(self, signer: Signer, base_url: str, site_name: str) -> None:
+        self.signer = signer
         self.base_url = base_url
         self.site_name = site_name
 
     # --- signed links ----------------------------------------------------------------------
     def confirm_token(self, member: Member) -> str:
-        return self._tokens.dumps({"m": member.id, "e": member.email}, salt="confirm-email")
+        return self.signer.sign({"m": member.id, "e": member.email}, "confirm-email")
 
     def reset_token(self, member: Member) -> str:
         # Tied to the current password hash: once used (or the password changed), it is dead.
-        return self._tokens.dumps(
-            {"m": member.id, "p": _fingerprint(member.password_hash)}, salt="reset-password"
+        return self.signer.sign(
+            {"m": member.id, "p": _fingerprint(member.password_hash)}, "reset-password"
         )
 
-    def _load(self, token: str, salt: str, max_age: int) -> dict[str, Any]:
+    def _read(self, token: str, purpose: str, max_age: int) -> dict[str, Any]:
         try:
-            data = self._tokens.loads(token, salt=salt, max_age=max_age)
-        except SignatureExpired:
-            raise AccountError("This link has expired; ask for a new one.") from None
-        except BadSignature:
-            raise AccountError("This link is not valid; check that it was copied whole.") from None
+            data = self.signer.read(token, purpose, max_age=max_age)
+        except BadLink as error:
+            raise AccountError(str(error)) from None
         if not isinstance(data, dict):
             raise AccountError("This link is not valid.")
         return data
@@ -99,14 +101,14 @@ class Accounts:
         email = normalise_email(form.email)
         existing = session.scalar(select(Member).where(Member.email == email))
         if existing is not None:
-            self._send(
-                email,
-                f"Someone tried to sign up at {self.site_name} with your address",
-                f"Someone (perhaps you) tried to create an account at {self.base_url} with this "
-                f"address. You already have one, as {existing.username}.\n\n"
-                f"To log in: {self.base_url}/login\n"
-                f"Forgot your password? {self.base_url}/reset\n\n"
-                "If this was not you, you can ignore this email.",
+            queue_mail(
+                session,
+                emails.sign_up_attempt(
+                    email,
+                    username=existing.username,
+                    base_url=self.base_url,
+                    site_name=self.site_name,
+                ),
             )
             return None
         if session.scalar(
@@ -121,22 +123,24 @@ class Accounts:
         )
         session.add(member)
         session.flush()
-        self.send_confirmation(member)
+        self.send_confirmation(session, member)
         return member
 
-    def send_confirmation(self, member: Member) -> None:
+    def send_confirmation(self, session: Session, member: Member) -> None:
+        """Queue the email with the member's confirmation link."""
         assert member.email is not None
-        self._send(
-            member.email,
-            f"Confirm your email address for {self.site_name}",
-            f"Welcome to {self.site_name}, {member.username}!\n\n"
-            "Follow this link to confirm your address and start voting, submitting and "
-            f"commenting:\n\n{self.base_url}/confirm/{self.confirm_token(member)}\n\n"
-            "The link works for 3 days. If you did not sign up, ignore this email.",
+        queue_mail(
+            session,
+            emails.confirm_address(
+                member.email,
+                username=member.username,
+                site_name=self.site_name,
+                confirm_url=f"{self.base_url}/confirm/{self.confirm_token(member)}",
+            ),
         )
 
     def confirm(self, session: Session, token: str) -> Member:
-        data = self._load(token, "confirm-email", CONFIRM_MAX_AGE)
+        data = self._read(token, "confirm-email", CONFIRM_MAX_AGE)
         member = session.get(Member, data.get("m"))
         if member is None or member.email != data.get("e"):
             raise AccountError("This link is not valid any more.")
@@ -160,7 +164,7 @@ class Accounts:
         if member.disabled:
             raise AccountError("This account is disabled. Contact the site's curators.")
         if not member.confirmed:
-            self.send_confirmation(member)
+            self.send_confirmation(session, member)
             raise AccountError("Confirm your email address first: we just sent you a new link.")
         if member.password_hash and needs_rehash(member.password_hash):
             member.password_hash = hash_password(password)
@@ -169,19 +173,23 @@ class Accounts:
 
     # --- password reset --------------------------------------------------------------------
     def request_reset(self, session: Session, email: str) -> None:
+        """Queue a reset link to the address's member, if there is one (the page says the
+        same either way)."""
         member = session.scalar(select(Member).where(Member.email == normalise_email(email)))
         if member is None or member.disabled or member.email is None:
-            return  # the page says the same either way
-        self._send(
-            member.email,
-            f"Reset your {self.site_name} password",
-            f"To choose a new password for {member.username}, follow this link within an hour:"
-            f"\n\n{self.base_url}/reset/{self.reset_token(member)}\n\n"
-            "If you did not ask for this, ignore this email; your password stays as it is.",
+            return
+        queue_mail(
+            session,
+            emails.reset_password(
+                member.email,
+                username=member.username,
+                site_name=self.site_name,
+                reset_url=f"{self.base_url}/reset/{self.reset_token(member)}",
+            ),
         )
 
     def member_for_reset(self, session: Session, token: str) -> Member:
-        data = self._load(token, "reset-password", RESET_MAX_AGE)
+        data = self._read(token, "reset-password", RESET_MAX_AGE)
         member = session.get(Member, data.get("m"))
         if member is None or member.disabled or data.get("p") != _fingerprint(member.password_hash):
             raise AccountError("This link has already been used or is no longer valid.")
@@ -195,9 +203,6 @@ class Accounts:
         if member.email_confirmed_at is None:
             member.email_confirmed_at = utcnow()  # the link proved the address
         return member
-
-    def _send(self, to: str, subject: str, text: str) -> None:
-        self.mail.send(self.mail.message(to, subject, text))
 
 
 def set_password(member: Member, password: str) -> None:
@@ -222,9 +227,13 @@ def create_member(
     ):
         raise AccountError("a member with that user name or email already exists")
     member = Member(
-        username=username, email=email, display_name=username, role=role,
-        password_hash=hash_password(password), email_confirmed_at=utcnow(),
-    )  # fmt: skip
+        username=username,
+        email=email,
+        display_name=username,
+        role=role,
+        password_hash=hash_password(password),
+        email_confirmed_at=utcnow(),
+    )
     session.add(member)
     session.flush()
     return member

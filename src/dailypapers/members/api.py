@@ -5,22 +5,24 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Form
 from fastapi.responses import RedirectResponse
 from pydantic import BaseModel
+from sqlalchemy.orm import Session
 from starlette.responses import Response
 
-from dailypapers.members.auth import require_member, viewer_of
+from dailypapers.members.models import Member
 from dailypapers.members.votes import VoteResult, set_vote
 from dailypapers.papers.lookup import visible_paper
 from dailypapers.web import ratelimit
-from dailypapers.web.csrf import HEADER, check_csrf
-from dailypapers.web.deps import SessionDep
+from dailypapers.web.deps import ApiMember, CsrfChecked, CurrentMember, RateLimited, SessionDep
 from dailypapers.web.errors import safe_next
 from dailypapers.web.responses import JSONBytesResponse
 
 router = APIRouter(tags=["votes"])
 pages = APIRouter(include_in_schema=False)
+
+VoteLimit = Annotated[ratelimit.Decision, RateLimited(ratelimit.VOTE, per="member")]
 
 
 class UpvoteState(BaseModel):
@@ -28,44 +30,46 @@ class UpvoteState(BaseModel):
     upvotes: int
 
 
-def _vote(request: Request, session: SessionDep, arxiv_id: str, *, up: bool) -> VoteResult:
-    member = require_member(request)
-    ratelimit.enforce(request.app.state.engine, ratelimit.VOTE, f"member:{member.id}")
+def _vote(session: Session, member: Member, arxiv_id: str, *, up: bool) -> VoteResult:
     paper_id = visible_paper(session, arxiv_id).id
     result = set_vote(session, member.id, paper_id, up=up)
     session.commit()
     return result
 
 
-def _api_vote(request: Request, session: SessionDep, arxiv_id: str, *, up: bool) -> Response:
-    require_member(request)  # 401 before 403: say "log in" to a visitor
-    if not viewer_of(request).by_token:
-        check_csrf(request, request.headers.get(HEADER))
-    result = _vote(request, session, arxiv_id, up=up)
+def _vote_json(result: VoteResult) -> Response:
     return JSONBytesResponse({"upvoted": result.upvoted, "upvotes": result.upvotes})
 
 
-@router.post("/api/papers/{arxiv_id}/upvote", response_model=UpvoteState,
-             summary="Upvote a paper (idempotent)")  # fmt: skip
-def upvote(request: Request, session: SessionDep, arxiv_id: str) -> Response:
+@router.post(
+    "/api/papers/{arxiv_id}/upvote",
+    response_model=UpvoteState,
+    summary="Upvote a paper (idempotent)",
+)
+def upvote(member: ApiMember, _: VoteLimit, session: SessionDep, arxiv_id: str) -> Response:
     """Needs a signed-in member: a session cookie plus the `X-CSRF-Token` header, or an API
     token (`Authorization: Bearer dp_…`, made in /settings)."""
-    return _api_vote(request, session, arxiv_id, up=True)
+    return _vote_json(_vote(session, member, arxiv_id, up=True))
 
 
-@router.delete("/api/papers/{arxiv_id}/upvote", response_model=UpvoteState,
-               summary="Take back an upvote (idempotent)")  # fmt: skip
-def remove_upvote(request: Request, session: SessionDep, arxiv_id: str) -> Response:
-    return _api_vote(request, session, arxiv_id, up=False)
+@router.delete(
+    "/api/papers/{arxiv_id}/upvote",
+    response_model=UpvoteState,
+    summary="Take back an upvote (idempotent)",
+)
+def remove_upvote(member: ApiMember, _: VoteLimit, session: SessionDep, arxiv_id: str) -> Response:
+    return _vote_json(_vote(session, member, arxiv_id, up=False))
 
 
 @pages.post("/papers/{arxiv_id}/upvote")
 def upvote_form(
-    request: Request, session: SessionDep, arxiv_id: str,
-    csrf: Annotated[str, Form(alias="csrf_token", max_length=200)] = "",
+    _csrf: CsrfChecked,
+    member: CurrentMember,
+    _: VoteLimit,
+    session: SessionDep,
+    arxiv_id: str,
     action: Annotated[str, Form(max_length=10)] = "up",
     next: Annotated[str, Form(max_length=1000)] = "",
-) -> Response:  # fmt: skip
-    check_csrf(request, csrf)
-    _vote(request, session, arxiv_id, up=action != "down")
+) -> Response:
+    _vote(session, member, arxiv_id, up=action != "down")
     return RedirectResponse(safe_next(next, fallback=f"/papers/{arxiv_id}"), status_code=303)

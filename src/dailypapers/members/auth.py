@@ -11,24 +11,18 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass, field
+from typing import Any
 
 from fastapi import Request
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from dailypapers.members.models import ApiToken, Member, Vote
+from dailypapers.web.errors import Forbidden, NotSignedIn
 
 SESSION_COOKIE = "dp_session"
 SESSION_DAYS = 30
 TOKEN_PREFIX = "dp_"
-
-
-class NotSignedIn(Exception):
-    """The request needs a member; the message says what to do."""
-
-
-class Forbidden(Exception):
-    """The member may not do this; the message says why."""
 
 
 @dataclass(slots=True)
@@ -37,8 +31,9 @@ class Viewer:
 
     member: Member | None = None
     by_token: bool = False  # authenticated by `Authorization: Bearer`, not by a cookie
+    _session: Session | None = field(default=None, repr=False)
+    _sessions: Any = field(default=None, repr=False)  # opens one when the above is closed
     _voted: set[int] | None = field(default=None, repr=False)
-    _factory: object = field(default=None, repr=False)
 
     @property
     def signed_in(self) -> bool:
@@ -49,10 +44,12 @@ class Viewer:
         if self.member is None:
             return False
         if self._voted is None:
-            with self._factory() as session:  # type: ignore[operator]
-                self._voted = set(
-                    session.scalars(select(Vote.paper_id).where(Vote.member_id == self.member.id))
-                )
+            query = select(Vote.paper_id).where(Vote.member_id == self.member.id)
+            if self._session is not None:
+                self._voted = set(self._session.scalars(query))
+            else:
+                with self._sessions() as session:
+                    self._voted = set(session.scalars(query))
         return paper_id in self._voted
 
 
@@ -68,36 +65,30 @@ def log_out(request: Request) -> None:
     request.state.viewer = None
 
 
-def viewer_of(request: Request) -> Viewer:
-    """Who is asking; read once per request."""
-    cached = getattr(request.state, "viewer", None)
-    if cached is not None:
-        return cached
-    factory = request.app.state.session_factory
-    viewer = Viewer(_factory=factory)
+def load_viewer(request: Request, session: Session) -> Viewer:
+    """Who is asking, read with the request's database session: a member by API token or by
+    session cookie (refused when it was ended elsewhere: password change, disabled), or an
+    anonymous visitor."""
+    viewer = Viewer(_session=session)
     authorization = request.headers.get("authorization", "")
-    with factory() as session:
-        if authorization.lower().startswith("bearer "):
-            viewer.member = _member_by_token(session, authorization[7:].strip())
-            viewer.by_token = viewer.member is not None
-        elif "session" in request.scope and request.session.get("m"):
-            member = session.get(Member, request.session["m"])
-            if (
-                member is not None
-                and not member.disabled
-                and member.session_version == request.session.get("v")
-            ):
-                viewer.member = member
-            else:
-                request.session.clear()  # ended elsewhere (password change, disabled)
-        if viewer.member is not None:
-            session.expunge(viewer.member)
-    request.state.viewer = viewer
+    if authorization.lower().startswith("bearer "):
+        viewer.member = _member_by_token(session, authorization[7:].strip())
+        viewer.by_token = viewer.member is not None
+    elif "session" in request.scope and request.session.get("m"):
+        member = session.get(Member, request.session["m"])
+        if (
+            member is not None
+            and not member.disabled
+            and member.session_version == request.session.get("v")
+        ):
+            viewer.member = member
+        else:
+            request.session.clear()  # ended elsewhere (password change, disabled)
     return viewer
 
 
-def require_member(request: Request, *, confirmed: bool = True) -> Member:
-    viewer = viewer_of(request)
+def require_member(viewer: Viewer, *, confirmed: bool = True) -> Member:
+    """The signed-in member (with a confirmed address unless told otherwise)."""
     if viewer.member is None:
         raise NotSignedIn("Log in first.")
     if confirmed and not viewer.member.confirmed:
@@ -125,8 +116,3 @@ def _member_by_token(session: Session, token: str) -> Member | None:
 
 def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
-
-
-def viewer_context(request: Request) -> dict[str, object]:
-    """Template context of every page: who is looking."""
-    return {"viewer": viewer_of(request)}

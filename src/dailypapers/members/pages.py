@@ -2,31 +2,47 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 from starlette.responses import Response
 
-from dailypapers.members.accounts import AccountError, Accounts, SignUp
-from dailypapers.members.auth import log_in, log_out, new_api_token, require_member
+from dailypapers.members.accounts import AccountError, Accounts, SignUp, set_password
+from dailypapers.members.auth import log_in, log_out, new_api_token
 from dailypapers.members.models import ApiToken, Member
-from dailypapers.members.passwords import password_problem
+from dailypapers.members.passwords import password_problem, verify_password
 from dailypapers.web import ratelimit
-from dailypapers.web.csrf import check_csrf
-from dailypapers.web.deps import SessionDep
+from dailypapers.web.deps import (
+    CsrfChecked,
+    CurrentMember,
+    RateLimited,
+    SessionDep,
+    SignedInMember,
+    SiteDep,
+)
 from dailypapers.web.errors import safe_next
-from dailypapers.web.pages import client_address, message_page, render_page
+from dailypapers.web.pages import message_page, render_page
 
 router = APIRouter(include_in_schema=False)
 
 FormText = Annotated[str, Form(max_length=1000)]
-CsrfField = Annotated[str, Form(alias="csrf_token", max_length=200)]
+
+# What packages above this one add to the settings page (digests: the link to the member's
+# digest): each a function of (request, session, member) that gives template values. They
+# register here, so that members never import them.
+SettingsSection = Callable[[Request, Session, Member], Mapping[str, object]]
+settings_sections: list[SettingsSection] = []
 
 
-def _accounts(request: Request) -> Accounts:
-    return request.app.state.accounts
+def _accounts(site: SiteDep) -> Accounts:
+    return Accounts(site.signer, site.settings.base_url, site.settings.site_name)
+
+
+AccountsDep = Annotated[Accounts, Depends(_accounts)]
 
 
 # --- sign up ---------------------------------------------------------------------------------
@@ -37,21 +53,23 @@ def signup_form(request: Request) -> Response:
 
 @router.post("/signup")
 def signup(
+    _csrf: CsrfChecked,
+    _limit: Annotated[ratelimit.Decision, RateLimited(ratelimit.SIGNUP)],
     request: Request,
+    site: SiteDep,
     session: SessionDep,
-    csrf: CsrfField = "",
+    accounts: AccountsDep,
     username: FormText = "",
     email: FormText = "",
     password: FormText = "",
 ) -> Response:
-    check_csrf(request, csrf)
-    ratelimit.enforce(request.app.state.engine, ratelimit.SIGNUP, client_address(request))
     form = SignUp(username.strip(), email.strip(), password)
     problems = form.problems()
     if not problems:
         try:
-            _accounts(request).sign_up(session, form)
+            accounts.sign_up(session, form)
             session.commit()
+            site.nudge("outbox")
         except AccountError as error:
             session.rollback()
             problems = {"username": str(error)}
@@ -71,9 +89,9 @@ def signup(
 
 
 @router.get("/confirm/{token}")
-def confirm(request: Request, session: SessionDep, token: str) -> Response:
+def confirm(request: Request, session: SessionDep, accounts: AccountsDep, token: str) -> Response:
     try:
-        member = _accounts(request).confirm(session, token[:500])
+        member = accounts.confirm(session, token[:500])
     except AccountError as error:
         return message_page(request, "This link does not work", str(error), 400)
     session.commit()
@@ -101,19 +119,21 @@ def login_form(
 
 @router.post("/login")
 def login(
+    _csrf: CsrfChecked,
+    decision: Annotated[ratelimit.Decision, RateLimited(ratelimit.LOGIN)],
     request: Request,
+    site: SiteDep,
     session: SessionDep,
-    csrf: CsrfField = "",
+    accounts: AccountsDep,
     login: FormText = "",
     password: FormText = "",
     next: FormText = "/",
 ) -> Response:
-    check_csrf(request, csrf)
-    decision = ratelimit.enforce(request.app.state.engine, ratelimit.LOGIN, client_address(request))
     try:
-        member = _accounts(request).authenticate(session, login, password)
+        member = accounts.authenticate(session, login, password)
     except AccountError as error:
-        session.commit()  # a new confirmation link may have been sent
+        session.commit()  # a new confirmation link may have been queued
+        site.nudge("outbox")
         response = render_page(
             request,
             "login.html",
@@ -134,8 +154,7 @@ def login(
 
 
 @router.post("/logout")
-def logout(request: Request, csrf: CsrfField = "") -> Response:
-    check_csrf(request, csrf)
+def logout(_csrf: CsrfChecked, request: Request) -> Response:
     log_out(request)
     return RedirectResponse("/", status_code=303)
 
@@ -148,11 +167,17 @@ def reset_request_form(request: Request) -> Response:
 
 @router.post("/reset")
 def reset_request(
-    request: Request, session: SessionDep, csrf: CsrfField = "", email: FormText = ""
+    _csrf: CsrfChecked,
+    _limit: Annotated[ratelimit.Decision, RateLimited(ratelimit.PASSWORD_RESET)],
+    request: Request,
+    site: SiteDep,
+    session: SessionDep,
+    accounts: AccountsDep,
+    email: FormText = "",
 ) -> Response:
-    check_csrf(request, csrf)
-    ratelimit.enforce(request.app.state.engine, ratelimit.PASSWORD_RESET, client_address(request))
-    _accounts(request).request_reset(session, email)
+    accounts.request_reset(session, email)
+    session.commit()
+    site.nudge("outbox")
     return message_page(
         request,
         "Check your inbox",
@@ -162,9 +187,11 @@ def reset_request(
 
 
 @router.get("/reset/{token}", response_class=HTMLResponse)
-def reset_form(request: Request, session: SessionDep, token: str) -> Response:
+def reset_form(
+    request: Request, session: SessionDep, accounts: AccountsDep, token: str
+) -> Response:
     try:
-        member = _accounts(request).member_for_reset(session, token[:500])
+        member = accounts.member_for_reset(session, token[:500])
     except AccountError as error:
         return message_page(request, "This link does not work", str(error), 400)
     return render_page(
@@ -176,15 +203,15 @@ def reset_form(request: Request, session: SessionDep, token: str) -> Response:
 
 @router.post("/reset/{token}")
 def reset_password(
+    _csrf: CsrfChecked,
     request: Request,
     session: SessionDep,
+    accounts: AccountsDep,
     token: str,
-    csrf: CsrfField = "",
     password: FormText = "",
 ) -> Response:
-    check_csrf(request, csrf)
     try:
-        _accounts(request).reset_password(session, token[:500], password)
+        accounts.reset_password(session, token[:500], password)
     except AccountError as error:
         return message_page(request, "The password was not changed", str(error), 400)
     session.commit()
@@ -193,95 +220,76 @@ def reset_password(
 
 
 # --- settings --------------------------------------------------------------------------------
-@router.get("/settings", response_class=HTMLResponse)
-def settings_page(request: Request, session: SessionDep) -> Response:
-    member = require_member(request, confirmed=False)
+def _settings_page(
+    request: Request, session: Session, member: Member, new_token: str | None = None
+) -> Response:
     tokens = session.scalars(
         select(ApiToken).where(ApiToken.member_id == member.id).order_by(ApiToken.id)
     ).all()
-    return render_page(
-        request,
-        "settings.html",
-        {"title": "Settings", "tokens": tokens, "new_token": None, "problem": "",
-         "digest_url": _digest_url(request, session, member)},
-    )  # fmt: skip
+    values: dict[str, object] = {
+        "title": "Settings",
+        "tokens": tokens,
+        "new_token": new_token,
+        "problem": "",
+    }
+    for section in settings_sections:
+        values.update(section(request, session, member))
+    return render_page(request, "settings.html", values)
 
 
-def _digest_url(request: Request, session: SessionDep, member: Member) -> str:
-    """The member's digest settings (by their address), or the page to subscribe."""
-    from dailypapers.digests.models import Subscriber
-
-    subscriber_id = session.scalar(select(Subscriber.id).where(Subscriber.email == member.email))
-    if subscriber_id is None:
-        return "/subscribe"
-    return f"/subscribe/manage/{request.app.state.digest_tokens.unsubscribe(subscriber_id)}"
+@router.get("/settings", response_class=HTMLResponse)
+def settings_page(member: SignedInMember, request: Request, session: SessionDep) -> Response:
+    return _settings_page(request, session, member)
 
 
 @router.post("/settings/profile")
 def update_profile(
-    request: Request, session: SessionDep, csrf: CsrfField = "", display_name: FormText = ""
+    _csrf: CsrfChecked, member: SignedInMember, session: SessionDep, display_name: FormText = ""
 ) -> Response:
-    check_csrf(request, csrf)
-    member = require_member(request, confirmed=False)
-    stored = session.get(Member, member.id)
-    assert stored is not None
-    stored.display_name = " ".join(display_name.split())[:200] or stored.username
+    member.display_name = " ".join(display_name.split())[:200] or member.username
     session.commit()
     return RedirectResponse("/settings", status_code=303)
 
 
 @router.post("/settings/password")
 def change_password(
+    _csrf: CsrfChecked,
+    member: SignedInMember,
+    _limit: Annotated[ratelimit.Decision, RateLimited(ratelimit.LOGIN, per="member")],
     request: Request,
     session: SessionDep,
-    csrf: CsrfField = "",
     current: FormText = "",
     password: FormText = "",
 ) -> Response:
-    from dailypapers.members.accounts import set_password
-    from dailypapers.members.passwords import verify_password
-
-    check_csrf(request, csrf)
-    member = require_member(request, confirmed=False)
-    ratelimit.enforce(request.app.state.engine, ratelimit.LOGIN, f"member:{member.id}")
-    stored = session.get(Member, member.id)
-    assert stored is not None
-    if not verify_password(stored.password_hash, current):
+    if not verify_password(member.password_hash, current):
         return message_page(
             request, "The password was not changed", "The current password is not right.", 400
         )
     if problem := password_problem(password):
         return message_page(request, "The password was not changed", problem, 400)
-    set_password(stored, password)  # ends every other session
+    set_password(member, password)  # ends every other session
     session.commit()
-    log_in(request, stored)
+    log_in(request, member)
     return message_page(request, "Password changed", "Your other sessions have been logged out.")
 
 
 @router.post("/settings/tokens")
 def create_token(
-    request: Request, session: SessionDep, csrf: CsrfField = "", name: FormText = ""
+    _csrf: CsrfChecked,
+    member: CurrentMember,
+    request: Request,
+    session: SessionDep,
+    name: FormText = "",
 ) -> Response:
-    check_csrf(request, csrf)
-    member = require_member(request)
     token = new_api_token(session, member, " ".join(name.split()))
     session.commit()
-    tokens = session.scalars(
-        select(ApiToken).where(ApiToken.member_id == member.id).order_by(ApiToken.id)
-    ).all()
-    return render_page(
-        request,
-        "settings.html",
-        {"title": "Settings", "tokens": tokens, "new_token": token, "problem": ""},
-    )
+    return _settings_page(request, session, member, new_token=token)
 
 
 @router.post("/settings/tokens/{token_id}/delete")
 def delete_token(
-    request: Request, session: SessionDep, token_id: int, csrf: CsrfField = ""
+    _csrf: CsrfChecked, member: SignedInMember, session: SessionDep, token_id: int
 ) -> Response:
-    check_csrf(request, csrf)
-    member = require_member(request, confirmed=False)
     token = session.get(ApiToken, token_id)
     if token is not None and token.member_id == member.id:
         session.delete(token)

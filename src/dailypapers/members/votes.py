@@ -12,10 +12,9 @@ from dataclasses import dataclass
 from typing import cast
 
 from sqlalchemy import Table, delete, select, update
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from dailypapers.database import insert_or_ignore
 from dailypapers.members.models import Vote
 from dailypapers.papers.models import Paper
 from dailypapers.revisions import bump_revision
@@ -32,17 +31,11 @@ class VoteResult:
 def set_vote(session: Session, member_id: int, paper_id: int, *, up: bool) -> VoteResult:
     """Upvote (or take back the upvote); idempotent. Commit is the caller's."""
     if up:
-        insert = (
-            postgresql_insert
-            if session.get_bind().dialect.name == "postgresql"
-            else (sqlite_insert)
-        )
         # RETURNING tells whether a row was added (rowcount is not reported for this statement
         # by every driver: psycopg gives -1).
         added = session.execute(
-            insert(VOTES)
+            insert_or_ignore(session.connection(), VOTES)
             .values(member_id=member_id, paper_id=paper_id)
-            .on_conflict_do_nothing(index_elements=["member_id", "paper_id"])
             .returning(VOTES.c.paper_id)
         ).first()
         changed = 1 if added is not None else 0

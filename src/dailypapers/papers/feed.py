@@ -220,14 +220,6 @@ def _ranked_by_trending(
     return items
 
 
-def paper_by_arxiv_id(session: Session, arxiv_id: str) -> Paper | None:
-    return session.scalar(
-        select(Paper)
-        .where(Paper.arxiv_id == arxiv_id, Paper.hidden.is_(False))
-        .options(selectinload(Paper.daily_entry))
-    )
-
-
 def papers_by_publication(
     session: Session, *, after: tuple[date, str] | None, limit: int
 ) -> list[Paper]:

@@ -1,7 +1,8 @@
 """`dailypapers load`: read files of papers and store them, reporting what happened to each row.
 
 Rows are parsed and stored in one process: a parser process was tried and was slower, since
-handing the rows over costs about as much as parsing them.
+handing the rows over costs about as much as parsing them. The caller tells the site what was
+stored (`Site.papers_stored(result.stored_paper_ids)`), so that search catches up.
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ from sqlalchemy.orm import Session, sessionmaker
 from dailypapers.papers.formats import Row, UnreadableFile, open_input, read_rows
 from dailypapers.papers.loader import LoadCounts, store_records
 from dailypapers.papers.records import PaperRecord
-from dailypapers.search.keyword_pg import analyse_after_load
 
 PROGRESS_EVERY_ROWS = 500
 
@@ -29,6 +29,11 @@ class FileResult:
         self.path = path
         self.counts = LoadCounts()
         self.error: str | None = None
+
+    @property
+    def stored_paper_ids(self) -> list[int]:
+        """The papers this file added or changed."""
+        return self.counts.stored_ids
 
 
 def load_file(
@@ -49,7 +54,6 @@ def load_file(
         return result
     rows = _rows(path, zone, on_progress)
     result.counts.add(store_records(factory, _records(rows, result)))
-    analyse_after_load(factory, result.counts.new)
     return result
 
 

@@ -31,6 +31,7 @@ class LoadCounts:
     unchanged: int = 0
     rejected: int = 0
     rejections: list[tuple[str, int, str]] = field(default_factory=list)
+    stored_ids: list[int] = field(default_factory=list)  # new or updated: search catches up
 
     @property
     def total(self) -> int:
@@ -42,6 +43,7 @@ class LoadCounts:
         self.unchanged += other.unchanged
         self.rejected += other.rejected
         self.rejections.extend(other.rejections)
+        self.stored_ids.extend(other.stored_ids)
 
 
 def store_records(
@@ -105,6 +107,8 @@ def store_batch(session: Session, batch: list[PaperRecord]) -> LoadCounts:
         )
         paper_ids.update({arxiv_id: paper_id for arxiv_id, paper_id in created})
         counts.new += len(inserts)
+        counts.stored_ids += [paper_ids[paper["arxiv_id"]] for paper in inserts]
+    counts.stored_ids += [changes["id"] for changes in updates]
     for group in _group_by_keys(updates):
         session.execute(update(Paper), group)
 
@@ -141,6 +145,7 @@ def store_batch(session: Session, batch: list[PaperRecord]) -> LoadCounts:
                 if row is not None and row.id in newly_featured and row.id not in updated_ids:
                     counts.updated += 1
                     counts.unchanged -= 1
+                    counts.stored_ids.append(row.id)
     return counts
 
 

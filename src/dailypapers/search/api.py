@@ -7,13 +7,11 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query
 from pydantic import BaseModel
-from sqlalchemy import select
 from starlette.responses import Response
 
-from dailypapers.papers.arxiv_ids import InvalidArxivId, parse_arxiv_id
-from dailypapers.papers.models import Paper
+from dailypapers.papers.lookup import visible_paper
 from dailypapers.papers.schemas import ErrorPublic, PaperPublic, paper_json, timestamp
-from dailypapers.search.keyword import InvalidFilter, SearchFilters
+from dailypapers.search.query import InvalidFilter, SearchFilters
 from dailypapers.search.service import (
     MAX_LIMIT,
     MAX_QUERY_CHARS,
@@ -22,7 +20,7 @@ from dailypapers.search.service import (
     search_papers,
     similar_papers,
 )
-from dailypapers.web.deps import KeywordIndexDep, SearchEngineDep, SessionDep
+from dailypapers.web.deps import SessionDep, SiteDep
 from dailypapers.web.responses import JSONBytesResponse
 
 router = APIRouter(prefix="/api", tags=["search"])
@@ -45,8 +43,7 @@ class SearchResultPublic(BaseModel):
 )
 def search(
     session: SessionDep,
-    engine: SearchEngineDep,
-    keyword_index: KeywordIndexDep,
+    site: SiteDep,
     q: Annotated[str, Query(description=f"The query, at most {MAX_QUERY_CHARS} characters.")],
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 20,
     published_from: Annotated[date | None, Query(alias="from")] = None,
@@ -58,7 +55,7 @@ def search(
     try:
         filters = SearchFilters(published_from, published_to, category, has_code, featured)
         results = search_papers(
-            session, q, keyword_index=keyword_index, limit=limit, filters=filters, engine=engine
+            session, q, keyword=site.keyword, limit=limit, filters=filters, meaning=site.meaning
         )
     except QueryTooLong as error:
         raise HTTPException(422, str(error)) from None
@@ -91,15 +88,9 @@ def search_result_json(hit: SearchHit) -> dict[str, Any]:
 def similar(
     arxiv_id: str,
     session: SessionDep,
-    engine: SearchEngineDep,
+    site: SiteDep,
     limit: Annotated[int, Query(ge=1, le=50)] = 5,
 ) -> Response:
-    try:
-        parsed = parse_arxiv_id(arxiv_id)
-    except InvalidArxivId as error:
-        raise HTTPException(400, f"arxiv_id: {error}") from None
-    paper_id = session.scalar(select(Paper.id).where(Paper.arxiv_id == parsed.id))
-    if paper_id is None:
-        raise HTTPException(404, f"paper {parsed.id} is not on this site")
-    hits = similar_papers(session, engine, paper_id, limit=limit)
+    paper = visible_paper(session, arxiv_id)
+    hits = similar_papers(session, site.meaning, paper.id, limit=limit)
     return JSONBytesResponse([search_result_json(hit) for hit in hits])

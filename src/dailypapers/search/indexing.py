@@ -13,13 +13,14 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 import numpy as np
-from sqlalchemy import delete, func, insert, or_, select, update
+from sqlalchemy import Engine, delete, func, insert, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from dailypapers.database import utcnow
 from dailypapers.papers.models import Paper
+from dailypapers.search.backends import open_dense_index
 from dailypapers.search.models import PaperEmbedding
-from dailypapers.search.vectors_pg import has_pgvector, store_vectors
+from dailypapers.search.protocols import DenseSearch
 
 BATCH_SIZE = 128
 
@@ -71,27 +72,33 @@ def count_pending(session: Session, model: str) -> int:
 
 
 def index_papers(
-    factory: sessionmaker[Session],
+    sessions: sessionmaker[Session],
     embedder: TextEmbedder,
     *,
+    dense: DenseSearch | None = None,
     batch_size: int = BATCH_SIZE,
     on_batch: Callable[[IndexCounts], None] = lambda counts: None,
     should_stop: Callable[[], bool] = lambda: False,
     paper_ids: Collection[int] | None = None,
 ) -> IndexCounts:
     """Embed every pending paper (or those of `paper_ids`), one committed batch at a time,
-    newest papers first (the ones readers look at)."""
+    newest papers first (the ones readers look at). The vectors are stored as bytes, and the
+    dense index (the site's, by default) keeps its own copy where it has one (pgvector)."""
+    if dense is None:
+        with sessions() as session:
+            database = session.get_bind()
+        assert isinstance(database, Engine)
+        dense = open_dense_index(database, embedder.model_name)
     counts = IndexCounts()
     started = time.perf_counter()
     before: int | None = None
-    pgvector = has_pgvector(factory.kw["bind"])
     while not should_stop():
         query = _pending(embedder.model_name).order_by(Paper.id.desc()).limit(batch_size)
         if before is not None:
             query = query.where(Paper.id < before)
         if paper_ids is not None:
             query = query.where(Paper.id.in_(paper_ids))
-        with factory() as session:
+        with sessions() as session:
             rows = session.execute(query).all()
         if not rows:
             break
@@ -102,7 +109,7 @@ def index_papers(
         current = [row.id for row in rows if row.content_hash == hashes[row.id]]
         vectors = embedder.embed([texts[paper_id] for paper_id in stale]) if stale else None
         now = utcnow()
-        with factory() as session, session.begin():
+        with sessions() as session, session.begin():
             if current:  # text unchanged since its vector was made: just mark it checked
                 session.execute(
                     update(PaperEmbedding)
@@ -125,8 +132,7 @@ def index_papers(
                         for row, paper_id in enumerate(stale)
                     ],
                 )
-                if pgvector:
-                    store_vectors(session, [(p, vectors[row]) for row, p in enumerate(stale)])
+                dense.store(session, [(p, vectors[row]) for row, p in enumerate(stale)])
         counts.embedded += len(stale)
         counts.unchanged += len(current)
         counts.seconds = time.perf_counter() - started

@@ -33,8 +33,10 @@ read once per `STATISTICS_SECONDS` per process; a word not among them is rarer t
 them. On SciFact this scores nDCG@10 0.694 against 0.564 for plain `ts_rank`, Tantivy's BM25
 0.699 (bench/bench_search_quality.py --postgresql).
 
-The interface is `KeywordIndex`'s (search, newest_in_category, len, and no-op upkeep), so the
-rest of the site does not know which backend it talks to.
+`PostgresKeywordIndex` answers `search.protocols.KeywordSearch`, as Tantivy does next to
+SQLite, so the rest of the site does not know which backend it talks to. Its upkeep is
+PostgreSQL's own (the column is computed on write), but for the statistics, refreshed after
+large loads (`papers_stored`).
 """
 
 from __future__ import annotations
@@ -44,12 +46,11 @@ import re
 import threading
 import time
 from collections.abc import Callable
-from typing import Any
 
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
-from dailypapers.search.keyword import SearchFilters
+from dailypapers.search.query import SearchFilters
 
 # ts_rank weights for {D, C, B, A}: authors (C) and abstract (B) below the title (A); small, so
 # that normalisation 32 saturates slowly (tuned on SciFact).
@@ -126,6 +127,8 @@ class WordStatistics:
 
 
 class PostgresKeywordIndex:
+    """Keyword search answered by PostgreSQL, for every process of the site alike."""
+
     rebuild_needed = False
     generation = 0  # nothing cached per process: results follow the database at once
 
@@ -198,45 +201,38 @@ class PostgresKeywordIndex:
         with self.engine.connect() as connection:
             return int(connection.execute(text("SELECT count(*) FROM papers")).scalar() or 0)
 
+    # --- upkeep: PostgreSQL keeps the column current itself -------------------------------
+    def pending(self, session: Session) -> int:
+        return 0
+
     def sync(
-        self, factory: sessionmaker[Session], *,
+        self, sessions: sessionmaker[Session], *,
         on_progress: Callable[[int, int], None] | None = None,
     ) -> int:  # fmt: skip
-        return 0  # PostgreSQL keeps the column current itself
+        return 0
 
-    def start(self, factory: sessionmaker[Session], wait_seconds: float = 3.0) -> None:
-        pass
+    def reload(self) -> None:
+        pass  # every search reads the database as it is
 
-    def stop(self) -> None:
-        pass
+    def papers_stored(self, sessions: sessionmaker[Session], count: int) -> None:
+        """After `count` papers were added or changed, refresh the statistics that keyword
+        ranking reads (and the planner uses) when they are missing or the load wrote a tenth of
+        the papers or more; autovacuum would, but only a minute or more later."""
+        if count == 0:
+            return
+        with self.engine.connect() as connection:
+            analysed, papers = connection.execute(text(
+                "SELECT coalesce(last_analyze, last_autoanalyze) IS NOT NULL, n_live_tup "
+                "FROM pg_stat_user_tables WHERE relname = 'papers' "
+                "AND schemaname = current_schema()"
+            )).one()  # fmt: skip
+        if analysed and count * 10 < papers:
+            return
+        with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            connection.execute(text("ANALYZE papers"))
 
-
-def analyse_after_load(factory: sessionmaker[Session], added: int) -> None:
-    """After a load on PostgreSQL, refresh the statistics keyword ranking reads (and the planner
-    uses) when they are missing or the load added a tenth of the papers or more; autovacuum
-    would, but only a minute or more later."""
-    with factory() as session:
-        engine = session.get_bind()
-    if not isinstance(engine, Engine) or engine.dialect.name != "postgresql" or added == 0:
-        return
-    with engine.connect() as connection:
-        analysed, papers = connection.execute(text(
-            "SELECT coalesce(last_analyze, last_autoanalyze) IS NOT NULL, n_live_tup "
-            "FROM pg_stat_user_tables WHERE relname = 'papers' AND schemaname = current_schema()"
-        )).one()  # fmt: skip
-    if analysed and added * 10 < papers:
-        return
-    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-        connection.execute(text("ANALYZE papers"))
-
-
-def keyword_index_for(engine: Engine, folder: Any) -> Any:
-    """The keyword index of this site: Tantivy files next to SQLite, or PostgreSQL's own."""
-    if engine.dialect.name == "postgresql":
-        return PostgresKeywordIndex(engine)
-    from dailypapers.search.keyword import KeywordIndex
-
-    return KeywordIndex(folder)
+    def close(self) -> None:
+        pass  # the connections are the site's engine's
 
 
 def _candidates_sql(words: list[str], matches: dict[int, float], rarest_first: list[int],

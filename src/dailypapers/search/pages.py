@@ -9,9 +9,10 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 from starlette.responses import Response
 
-from dailypapers.search.keyword import InvalidFilter, SearchFilters
+from dailypapers.search.query import InvalidFilter, SearchFilters
 from dailypapers.search.service import QueryTooLong, SearchResults, search_papers
-from dailypapers.web.deps import KeywordIndexDep, SearchEngineDep, SessionDep
+from dailypapers.web.deps import SessionDep, SiteDep
+from dailypapers.web.pages import render_page
 
 router = APIRouter(include_in_schema=False)
 RESULTS_PER_PAGE = 30
@@ -21,8 +22,7 @@ RESULTS_PER_PAGE = 30
 def search_page(
     request: Request,
     session: SessionDep,
-    engine: SearchEngineDep,
-    keyword_index: KeywordIndexDep,
+    site: SiteDep,
     q: Annotated[str, Query(max_length=10_000)] = "",
     published_from: Annotated[str, Query(alias="from", max_length=40)] = "",
     published_to: Annotated[str, Query(alias="to", max_length=40)] = "",
@@ -44,14 +44,14 @@ def search_page(
         results = search_papers(
             session,
             q,
-            keyword_index=keyword_index,
+            keyword=site.keyword,
             limit=RESULTS_PER_PAGE,
             filters=filters,
-            engine=engine,
+            meaning=site.meaning,
         )
     except (QueryTooLong, InvalidFilter) as error:
         problem, status = str(error).split(": ", 1)[-1], 422
-    return request.app.state.templates.TemplateResponse(
+    return render_page(
         request,
         "search.html",
         {
@@ -68,7 +68,7 @@ def search_page(
                 "featured": featured,
             },
         },
-        status_code=status,
+        status,
     )
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import unicodedata
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -14,10 +13,9 @@ from dailypapers.papers.arxiv_ids import InvalidArxivId, parse_arxiv_id
 from dailypapers.papers.feed import PaperItem, paper_items
 from dailypapers.papers.models import Paper
 from dailypapers.search.fusion import CANDIDATES, fuse
-from dailypapers.search.keyword import KeywordIndex, SearchFilters, filter_paper_ids, query_terms
-
-if TYPE_CHECKING:
-    from dailypapers.search.engine import DenseQuery, SearchEngine
+from dailypapers.search.meaning import DenseQuery, MeaningSearch
+from dailypapers.search.protocols import KeywordSearch
+from dailypapers.search.query import SearchFilters, filter_paper_ids, query_terms
 
 MAX_QUERY_CHARS = 250
 MAX_LIMIT = 120
@@ -55,10 +53,10 @@ def search_papers(
     session: Session,
     query: str,
     *,
-    keyword_index: KeywordIndex,
+    keyword: KeywordSearch,
     limit: int = 20,
     filters: SearchFilters | None = None,
-    engine: SearchEngine | None = None,
+    meaning: MeaningSearch | None = None,
 ) -> SearchResults:
     filters = filters or SearchFilters()
     text = clean_query(query)
@@ -67,21 +65,21 @@ def search_papers(
     if not text:
         return results
     dense_query = None
-    if engine is not None and engine.dense_ready:  # runs while the keyword index is searched
+    if meaning is not None and meaning.ready:  # runs while the keyword index is searched
         filtered = filters != SearchFilters()
-        dense_query = engine.start_dense_search(text, CANDIDATES * (5 if filtered else 1))
+        dense_query = meaning.start_search(text, CANDIDATES * (5 if filtered else 1))
     pinned = _exact_matches(session, text)
-    keyword = [
+    by_words = [
         paper_id
-        for paper_id, _ in keyword_index.search(
+        for paper_id, _ in keyword.search(
             list(terms), limit=max(limit, CANDIDATES), filters=filters
         )
     ]
-    dense = _dense_ranking(session, dense_query, filters)
-    if dense is None:
-        fused = [(paper_id, 1.0 / (rank + 1)) for rank, paper_id in enumerate(keyword)]
+    by_meaning = _dense_ranking(session, dense_query, filters)
+    if by_meaning is None:
+        fused = [(paper_id, 1.0 / (rank + 1)) for rank, paper_id in enumerate(by_words)]
     else:
-        fused = fuse(keyword, dense)
+        fused = fuse(by_words, by_meaning)
         results.mode = "hybrid"
     ranked = [(paper_id, float("inf")) for paper_id in pinned]
     ranked += [(paper_id, score) for paper_id, score in fused if paper_id not in pinned]
@@ -111,20 +109,21 @@ def _dense_ranking(
 
 
 def _exact_matches(session: Session, text: str) -> list[int]:
-    """Papers whose arXiv id is the query, or whose title is exactly the query."""
+    """Visible papers whose arXiv id is the query, or whose title is exactly the query."""
     found: list[int] = []
+    visible = Paper.hidden.is_(False)
     try:
         arxiv_id = parse_arxiv_id(text).id
     except InvalidArxivId:
         pass
     else:
-        found += session.scalars(select(Paper.id).where(Paper.arxiv_id == arxiv_id)).all()
+        found += session.scalars(select(Paper.id).where(Paper.arxiv_id == arxiv_id, visible))
     if len(text) >= 8:
         title = text.lower().rstrip(".")
         found += [
             paper_id
             for paper_id in session.scalars(
-                select(Paper.id).where(func.lower(Paper.title) == title).limit(5)
+                select(Paper.id).where(func.lower(Paper.title) == title, visible).limit(5)
             )
             if paper_id not in found
         ]
@@ -132,11 +131,11 @@ def _exact_matches(session: Session, text: str) -> list[int]:
 
 
 def similar_papers(
-    session: Session, engine: SearchEngine | None, paper_id: int, *, limit: int = 5
+    session: Session, meaning: MeaningSearch | None, paper_id: int, *, limit: int = 5
 ) -> list[SearchHit]:
     """The papers nearest in meaning to one paper (none until its vector exists)."""
-    if engine is None:
+    if meaning is None:
         return []
-    hits = engine.dense.similar(paper_id, limit)
+    hits = meaning.similar(paper_id, limit)
     items = paper_items(session, [hit_id for hit_id, _ in hits])
     return [SearchHit(items[hit_id], score) for hit_id, score in hits if hit_id in items]

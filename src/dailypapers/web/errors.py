@@ -11,12 +11,20 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 from starlette.exceptions import HTTPException
 from starlette.responses import RedirectResponse, Response
 
-from dailypapers.members.auth import Forbidden, NotSignedIn
 from dailypapers.web.csrf import CsrfError
 from dailypapers.web.ratelimit import RateLimited
 from dailypapers.web.responses import json_error
 
 log = logging.getLogger(__name__)
+
+
+class NotSignedIn(Exception):
+    """The request needs a member; the message says what to do (401, or the log-in page)."""
+
+
+class Forbidden(Exception):
+    """The member may not do this; the message says why (403)."""
+
 
 TITLES = {
     400: "That request is not quite right",

@@ -30,6 +30,7 @@ class Limit:
 # Named, documented limits (docs/security.md).
 LOGIN = Limit("login", 10, 60)  # attempts per IP address per minute
 SIGNUP = Limit("signup", 5, 3600)  # accounts per IP address per hour
+SUBSCRIBE = Limit("subscribe", 5, 3600)  # digest subscription requests per IP address per hour
 PASSWORD_RESET = Limit("reset", 5, 3600)  # reset emails per IP address per hour
 VOTE = Limit("vote", 120, 60)  # votes per member per minute
 SUBMIT = Limit("submit", 20, 3600)  # submission attempts per member per hour

@@ -1,69 +1,26 @@
-"""The Jinja environment: autoescaping on, plus the filters the cards need."""
+"""The Jinja environment of the pages: autoescaping on, the shared filters (`display/`), the
+CSRF token and flash messages; what every page is told about its viewer comes from the app."""
 
 from __future__ import annotations
 
-from datetime import date
-from pathlib import Path
+from collections.abc import Callable, Sequence
+from typing import Any
 
+from fastapi import Request
 from fastapi.templating import Jinja2Templates
-from markupsafe import Markup
 
-from dailypapers.members.auth import viewer_context
-from dailypapers.search.highlight import highlight
+from dailypapers.display.filters import FILTERS, TEMPLATES_DIR, split_abstract
 from dailypapers.web.csrf import csrf_token
 from dailypapers.web.flash import pop_flash
-from dailypapers.web.latex import render_latex
 
-TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
-AUTHORS_SHOWN = 3
-ABSTRACT_PREVIEW_CHARS = 280
+ContextProcessor = Callable[[Request], dict[str, Any]]
 
 
-def authors_short(authors: list[str]) -> str:
-    """'A, B, C and 12 more' for cards."""
-    if len(authors) <= AUTHORS_SHOWN + 1:
-        return ", ".join(authors)
-    return f"{', '.join(authors[:AUTHORS_SHOWN])} and {len(authors) - AUTHORS_SHOWN} more"
-
-
-def split_abstract(text: str | None) -> tuple[str, str]:
-    """The preview shown on a card and the rest, split at a word boundary."""
-    if not text or len(text) <= ABSTRACT_PREVIEW_CHARS:
-        return text or "", ""
-    cut = text.rfind(" ", 0, ABSTRACT_PREVIEW_CHARS)
-    cut = cut if cut > ABSTRACT_PREVIEW_CHARS // 2 else ABSTRACT_PREVIEW_CHARS
-    # Never cut inside $...$ math: move the cut after the closing dollar.
-    if text[:cut].count("$") % 2 == 1:
-        closing = text.find("$", cut)
-        cut = closing + 1 if closing != -1 else len(text)
-    return text[:cut], text[cut:]
-
-
-def long_date(day: date | None) -> str:
-    return day.strftime("%b %-d, %Y") if day else ""
-
-
-def thousands(value: int | None) -> str:
-    if value is None:
-        return ""
-    return f"{value / 1000:.1f}k" if value >= 1000 else str(value)
-
-
-def highlight_terms(text: str | None, terms: tuple[str, ...] = ()) -> Markup:
-    """Title or abstract HTML, with the search query's words marked when there is a query."""
-    return highlight(text, tuple(terms)) if terms else render_latex(text)
-
-
-def make_templates() -> Jinja2Templates:
-    templates = Jinja2Templates(directory=str(TEMPLATES_DIR), context_processors=[viewer_context])
+def make_templates(context_processors: Sequence[ContextProcessor] = ()) -> Jinja2Templates:
+    templates = Jinja2Templates(directory=str(TEMPLATES_DIR),
+                                context_processors=list(context_processors))  # fmt: skip
     env = templates.env
-    env.filters.update(
-        latex=render_latex,
-        highlight=highlight_terms,
-        authors_short=authors_short,
-        long_date=long_date,
-        thousands=thousands,
-    )
+    env.filters.update(FILTERS)
     env.globals.update(split_abstract=split_abstract, csrf_token=csrf_token, pop_flash=pop_flash)
     env.trim_blocks = True
     env.lstrip_blocks = True

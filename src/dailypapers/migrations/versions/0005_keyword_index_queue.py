@@ -2,7 +2,7 @@
 
 The FTS5 table ranked every match of a query (seconds for common words at a million papers).
 The keyword index now lives in Tantivy files next to the database; triggers record which papers
-changed, and the index catches up from this queue (see `dailypapers.search.keyword`).
+changed, and the index catches up from this queue (see `dailypapers.search.keyword_tantivy`).
 
 Revision ID: 0005
 Revises: 0004

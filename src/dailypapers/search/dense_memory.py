@@ -1,14 +1,14 @@
-"""The dense index: every paper's vector in memory, searched exactly or through an HNSW graph.
+"""Dense search without pgvector: every paper's vector in memory, searched exactly or through an
+HNSW graph.
 
 Exact search over 50k vectors of 384 floats takes about 6 ms with numpy; from `ANN_MIN_VECTORS`
-(50k) on, an HNSW graph
-(`search/ann.py`) proposes candidates that are re-scored exactly. Each web process keeps its own
-copy and picks up new vectors by reading the rows added since its last look (row ids only grow).
+(50k) on, an HNSW graph (`search/ann.py`) proposes candidates that are re-scored exactly. Each
+process keeps its own copy and picks up new vectors by reading the rows added since its last
+look (row ids only grow). `MemoryDenseIndex` answers `search.protocols.DenseSearch`.
 """
 
 from __future__ import annotations
 
-import fcntl
 import logging
 import threading
 from collections.abc import Sequence
@@ -17,8 +17,9 @@ from typing import Any
 
 import numpy as np
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
+from dailypapers.leases import release_lease, take_lease
 from dailypapers.search.ann import ANN_CANDIDATES, ANN_MIN_VECTORS, AnnIndex
 from dailypapers.search.models import PaperEmbedding
 
@@ -26,9 +27,15 @@ log = logging.getLogger(__name__)
 
 DIMENSION = 384
 REFRESH_CHUNK = 20_000
+# Building or saving the graph: one process at a time, by a database lease. A build of a million
+# vectors takes minutes; a dead holder frees the lease after ANN_LEASE_SECONDS.
+ANN_LEASE = "dense-ann"
+ANN_LEASE_SECONDS = 3600.0
 
 
-class DenseIndex:
+class MemoryDenseIndex:
+    """The vectors of one model, all in this process's memory."""
+
     def __init__(self, model: str, dimension: int = DIMENSION) -> None:
         self.model = model
         self.dimension = dimension
@@ -130,31 +137,38 @@ class DenseIndex:
     def uses_ann(self) -> bool:
         return self._ann is not None
 
-    def maintain_ann(self, folder: Path, *, min_vectors: int = ANN_MIN_VECTORS) -> None:
-        """Load, build or extend the HNSW graph once the corpus is large enough. Called from
-        the search upkeep thread; searches stay exact until the graph is complete."""
+    def maintain_ann(
+        self, sessions: sessionmaker[Session], folder: Path, *, min_vectors: int = ANN_MIN_VECTORS
+    ) -> None:
+        """Load, build or extend the HNSW graph once the corpus is large enough. Called by each
+        process's dense upkeep job; searches stay exact until the graph is complete."""
         if len(self) < min_vectors:
             return
         if self._ann is None:
             ann = AnnIndex.load(folder, self.model, self.dimension)
             if ann is None:
-                with _build_lock(folder) as acquired:
-                    if not acquired:
-                        return  # another process is building it; load it next round
+                if not take_lease(sessions, ANN_LEASE, ANN_LEASE_SECONDS):
+                    return  # another process is building it; load it next round
+                try:
                     ann = AnnIndex(self.dimension)
                     self._extend(ann, chunk=50_000)
                     ann.save(folder, self.model)
-                    log.info("dense index: HNSW graph of %d vectors built and saved", len(ann))
+                finally:
+                    release_lease(sessions, ANN_LEASE)
+                log.info("dense index: HNSW graph of %d vectors built and saved", len(ann))
             self._ann_saved_size = len(ann)
         else:
             ann = self._ann
         self._extend(ann, chunk=1_000)  # small steps: searches wait for each add
         self._ann = ann
-        if len(ann) > self._ann_saved_size * 1.1:
-            with _build_lock(folder) as acquired:
-                if acquired:
-                    ann.save(folder, self.model)
-                    self._ann_saved_size = len(ann)
+        if len(ann) > self._ann_saved_size * 1.1 and take_lease(
+            sessions, ANN_LEASE, ANN_LEASE_SECONDS
+        ):
+            try:
+                ann.save(folder, self.model)
+                self._ann_saved_size = len(ann)
+            finally:
+                release_lease(sessions, ANN_LEASE)
 
     def _extend(self, ann: AnnIndex, *, chunk: int) -> None:
         matrix, paper_ids, row_ids = self._matrix, self._paper_ids, self._row_ids
@@ -174,21 +188,5 @@ class DenseIndex:
             return []
         return [hit for hit in self.search(vector, k + 1) if hit[0] != paper_id][:k]
 
-
-class _build_lock:  # noqa: N801 - used as a context manager, like a function
-    """An exclusive, non-blocking lock on the graph folder: one process builds or saves."""
-
-    def __init__(self, folder: Path) -> None:
-        self.path = folder / "build.lock"
-
-    def __enter__(self) -> bool:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._file = self.path.open("w")
-        try:
-            fcntl.flock(self._file, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            return False
-        return True
-
-    def __exit__(self, *exc: object) -> None:
-        self._file.close()  # releases the lock
+    def store(self, session: Session, rows: Sequence[tuple[int, np.ndarray]]) -> None:
+        """Nothing beside the stored bytes: `refresh` reads them."""

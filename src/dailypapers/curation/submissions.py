@@ -6,7 +6,8 @@ The rules, each a setting (docs/configuration.md), with the message a member see
 * papers first published more than `submission_max_age_days` ago are refused;
 * at most `submissions_per_day` submissions per member per (site) day.
 
-Curators and admins are exempt from the last two.
+Curators and admins, and the site's operator (`dailypapers submit`), are exempt from the last
+two. Featuring a paper on a day and accepting a harvest proposal go through the same rules.
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ class SubmissionRules:
 
 @dataclass(frozen=True, slots=True)
 class Submitted:
+    paper_id: int
     arxiv_id: str
     title: str
     featured_date: date
@@ -54,9 +56,12 @@ def submit(
     member: Member | None,
     today: date,
     rules: SubmissionRules,
-    submitter_name: str | None = None,
+    submitter: Member | None = None,
 ) -> Submitted:
-    """Put the paper on `today`'s list. `member` None means the site's operator (CLI)."""
+    """Put the paper on `today`'s list, in the caller's transaction (the caller commits; a
+    paper fetched from arXiv but refused as too old is committed here, so it stays
+    searchable). `member` is who submits, None for the site's operator (`dailypapers
+    submit`); `submitter` is who the list names, `member` unless given."""
     try:
         arxiv_id = parse_arxiv_id(text.strip()[:300]).id
     except InvalidArxivId as error:
@@ -90,17 +95,18 @@ def submit(
                 f"{arxiv_id} was first published on {paper.published_date:%b %-d, %Y}; papers "
                 f"older than {rules.max_age_days} days cannot be submitted."
             )
+    submitter = submitter or member
     session.add(
         DailyEntry(
             paper_id=paper.id,
             featured_date=today,
-            submitted_by_id=member.id if member else None,
-            submitter_name=member.username if member else submitter_name,
+            submitted_by_id=submitter.id if submitter else None,
+            submitter_name=submitter.username if submitter else None,
         )
     )
     bump_revision(session)
-    session.commit()
-    return Submitted(arxiv_id, paper.title, today, fetched)
+    session.flush()  # a paper submitted by someone else a moment earlier: IntegrityError now
+    return Submitted(paper.id, arxiv_id, paper.title, today, fetched)
 
 
 def _check_daily_quota(session: Session, member: Member, today: date, per_day: int) -> None:

@@ -12,9 +12,9 @@ from starlette.responses import Response
 
 from dailypapers.discussion.service import thread
 from dailypapers.harvest.models import PaperVersion
-from dailypapers.members.auth import viewer_of
 from dailypapers.papers import feed
 from dailypapers.papers.arxiv_ids import InvalidArxivId, parse_arxiv_id
+from dailypapers.papers.lookup import paper_by_arxiv_id
 from dailypapers.papers.periods import (
     InvalidPeriod,
     Period,
@@ -25,7 +25,7 @@ from dailypapers.papers.periods import (
 )
 from dailypapers.papers.trending import AGE_OFFSET_DAYS, GRAVITY, STARS_WEIGHT
 from dailypapers.search.service import similar_papers
-from dailypapers.web.deps import SearchEngineDep, SessionDep, SettingsDep
+from dailypapers.web.deps import SessionDep, SettingsDep, SiteDep, ViewerDep
 from dailypapers.web.pages import render_page
 
 router = APIRouter(include_in_schema=False)
@@ -130,7 +130,7 @@ def about_trending(request: Request, settings: SettingsDep) -> Response:
 
 @router.get("/papers/{arxiv_id:path}", response_class=HTMLResponse)
 def paper_page(
-    arxiv_id: str, request: Request, session: SessionDep, engine: SearchEngineDep
+    arxiv_id: str, request: Request, session: SessionDep, site: SiteDep, viewer: ViewerDep
 ) -> Response:
     try:
         parsed = parse_arxiv_id(arxiv_id)
@@ -138,14 +138,13 @@ def paper_page(
         raise HTTPException(404, f"{error}. Paper pages look like /papers/2510.00184.") from None
     if arxiv_id != parsed.id:
         return RedirectResponse(f"/papers/{parsed.id}", status_code=301)
-    paper = feed.paper_by_arxiv_id(session, parsed.id)
+    paper = paper_by_arxiv_id(session, parsed.id)
     if paper is None:
         return render_page(
             request, "paper_missing.html", {"title": "Paper not found", "arxiv_id": parsed.id},
             status_code=404,
         )  # fmt: skip
-    similar = similar_papers(session, engine, paper.id, limit=SIMILAR_PAPERS)
-    viewer = viewer_of(request)
+    similar = similar_papers(session, site.meaning, paper.id, limit=SIMILAR_PAPERS)
     curator = viewer.member is not None and viewer.member.is_curator
     comments = thread(session, paper.id, show_hidden=curator)
     versions = session.scalars(

@@ -11,7 +11,8 @@ from fastapi import APIRouter, HTTPException, Query, Request
 from starlette.responses import Response
 
 from dailypapers.papers import feed
-from dailypapers.papers.arxiv_ids import InvalidArxivId, parse_arxiv_id
+from dailypapers.papers.arxiv_ids import parse_arxiv_id
+from dailypapers.papers.lookup import visible_paper
 from dailypapers.papers.periods import InvalidPeriod, parse_period
 from dailypapers.papers.schemas import (
     DailyPaperPublic,
@@ -99,13 +100,7 @@ def list_papers(
     summary="One paper by arXiv id (any form: 2510.00184v2, arXiv:…, hep-th/9901001)",
 )
 def get_paper(arxiv_id: str, session: SessionDep) -> Response:
-    try:
-        parsed = parse_arxiv_id(arxiv_id)
-    except InvalidArxivId as error:
-        raise HTTPException(400, f"arxiv_id: {error}") from None
-    paper = feed.paper_by_arxiv_id(session, parsed.id)
-    if paper is None:
-        raise HTTPException(404, f"paper {parsed.id} is not on this site")
+    paper = visible_paper(session, arxiv_id)
     return JSONBytesResponse(paper_json(paper, paper.daily_entry))
 
 

@@ -3,21 +3,23 @@ index (cosine), searched by the database, so web processes on several machines s
 and hold no copy of the vectors in memory.
 
 Used when the database has the `vector` extension (migration 0011 creates the column and index
-where it can); otherwise each process keeps its vectors in memory as on SQLite (`vectors.py`).
-The `bytea` column stays the source of truth; `index_papers` writes both.
+where it can); otherwise each process keeps its vectors in memory as on SQLite
+(`dense_memory.py`). The `bytea` column stays the source of truth; `index_papers` writes both.
+`PgVectorIndex` answers `search.protocols.DenseSearch`.
 """
 
 from __future__ import annotations
 
 import math
-import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 from sqlalchemy import Connection, Engine, text
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
+
+from dailypapers.search.ann import ANN_MIN_VECTORS
 
 HNSW_INDEX = (
     "CREATE INDEX IF NOT EXISTS ix_paper_embeddings_embedding ON paper_embeddings "
@@ -26,6 +28,9 @@ HNSW_INDEX = (
 EF_SEARCH = 200  # candidates the HNSW search keeps (pgvector's default is 40)
 GENERATION_SECONDS = 1.0  # how stale the newest vector's id may be (cached answers key on it)
 COUNT_SECONDS = 60.0  # how stale the count of vectors may be (/healthz shows it)
+CHEAP_COUNT_SECONDS = 0.1  # a count this quick is made again whenever the vectors change
+_NEWEST = "SELECT max(id) FROM paper_embeddings WHERE embedding IS NOT NULL"
+_COUNT = "SELECT count(*), max(id) FROM paper_embeddings WHERE embedding IS NOT NULL"
 
 
 def has_pgvector(bind: Engine | Connection) -> bool:
@@ -87,7 +92,7 @@ def _fill(engine: Engine, chunk: int) -> int:
 
 
 class PgVectorIndex:
-    """DenseIndex's interface, answered by PostgreSQL."""
+    """The vectors of one model, searched by PostgreSQL."""
 
     uses_ann = True
     loaded = True
@@ -97,11 +102,11 @@ class PgVectorIndex:
         self.model = model
         self._generation = 0
         self._generation_at = -math.inf
-        self._count = 0
-        self._counted_at = 0.0
-        self._asked = 1  # counts asked for before answering: the first, then one per refresh
-        self._answered = 0  # the last of those a finished count was started after
-        self._counting = threading.Lock()
+        self._count: int | None = None  # as of the last count (None: never counted)
+        self._counted_newest = 0  # the newest vector's id when counted
+        self._counted_at = -math.inf
+        self._count_seconds = 0.0  # how long the last count took
+        self._count_asked = False  # whether `len` was asked since the last count
 
     @property
     def generation(self) -> int:
@@ -110,48 +115,48 @@ class PgVectorIndex:
         Cached answers key on it; it is one step down the primary key, read once a second."""
         if time.monotonic() - self._generation_at > GENERATION_SECONDS:
             with self.engine.connect() as connection:
-                self._generation = int(connection.execute(text(
-                    "SELECT max(id) FROM paper_embeddings WHERE embedding IS NOT NULL"
-                )).scalar() or 0)  # fmt: skip
+                self._generation = int(connection.execute(text(_NEWEST)).scalar() or 0)
             self._generation_at = time.monotonic()
         return self._generation
 
     def __len__(self) -> int:
         """The vectors searched (/healthz shows it). Counting a million rows takes about a
-        second: once known, a stale count is answered at once and counted again on a
-        background thread."""
-        if self._answered < self._asked:
-            with self._counting:
-                if self._answered < self._asked:
-                    self._recount()
-        elif time.monotonic() - self._counted_at > COUNT_SECONDS and self._counting.acquire(
-            blocking=False
-        ):
-            threading.Thread(target=self._recount_and_release, daemon=True).start()
-        return self._count
+        second: only the first answer waits for a count; later ones are the last count, made
+        again by the `refresh` after an answer (so that a site nobody asks counts nothing)."""
+        if self._count is None:
+            with self.engine.connect() as connection:
+                self._recount(connection)
+        self._count_asked = True
+        return self._count or 0
 
-    def _recount(self) -> None:
-        asked = self._asked
-        with self.engine.connect() as connection:
-            self._count = int(connection.execute(text(
-                "SELECT count(*) FROM paper_embeddings WHERE embedding IS NOT NULL"
-            )).scalar() or 0)  # fmt: skip
+    def _recount(self, connection: Connection | Session) -> None:
+        started = time.monotonic()
+        count, newest = connection.execute(text(_COUNT)).one()
+        self._count, self._counted_newest = int(count), int(newest or 0)
         self._counted_at = time.monotonic()
-        self._answered = max(self._answered, asked)
-
-    def _recount_and_release(self) -> None:
-        try:
-            self._recount()
-        finally:
-            self._counting.release()
+        self._count_seconds = self._counted_at - started
+        self._count_asked = False
 
     def refresh(self, session: Session) -> int:
-        self._asked += 1  # nothing to load: count again before the next answer
-        self._generation_at = -math.inf
+        """Nothing to load (the database searches): the newest vector's id is read again, and
+        where the count was asked for, the vectors are counted again once it is
+        `COUNT_SECONDS` old, or at once when they changed and counting is cheap (a small site)."""
+        self._generation = int(session.execute(text(_NEWEST)).scalar() or 0)
+        self._generation_at = time.monotonic()
+        stale = time.monotonic() - self._counted_at > COUNT_SECONDS
+        changed = self._generation != self._counted_newest
+        if self._count_asked and (stale or (changed and self._count_seconds < CHEAP_COUNT_SECONDS)):
+            self._recount(session)
         return 0
 
-    def maintain_ann(self, folder: Path, **_: object) -> None:
+    def maintain_ann(
+        self, sessions: sessionmaker[Session], folder: Path, *, min_vectors: int = ANN_MIN_VECTORS
+    ) -> None:
         pass  # the database keeps its HNSW index itself
+
+    def store(self, session: Session, rows: Sequence[tuple[int, np.ndarray]]) -> None:
+        """Set the pgvector column beside the stored bytes, in the caller's transaction."""
+        store_vectors(session, rows)
 
     def _nearest(self, query_sql: str, params: dict[str, object], k: int,
                  exclude: int | None = None) -> list[tuple[int, float]]:  # fmt: skip

@@ -7,7 +7,7 @@ from functools import lru_cache
 
 from markupsafe import Markup
 
-from dailypapers.web.latex import render_latex
+from dailypapers.display.latex import render_latex
 
 # Private-use characters stand in for <mark> while the text is escaped and rendered.
 _START, _END = "\ue000", "\ue001"

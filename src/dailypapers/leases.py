@@ -4,7 +4,8 @@ run the same job at once (the harvest, embedding new papers).
 A lease is a row (job name, holder, expiry). Taking it is one UPDATE that succeeds only if the
 lease is free or expired (or already ours), or an INSERT of the first row; the database orders
 concurrent attempts, so exactly one process wins. A holder that dies simply stops renewing:
-another takes the job over once the lease expires.
+another takes the job over once the lease expires, or at once when the holder was a process on
+the same machine that is gone.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import socket
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import String, Table, insert, or_, update
+from sqlalchemy import String, Table, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
@@ -39,7 +40,8 @@ def this_process() -> str:
 
 def take_lease(factory: sessionmaker[Session], name: str, seconds: float,
                holder: str | None = None) -> bool:  # fmt: skip
-    """Take (or renew) the lease on `name` for `seconds`; False if another holds it."""
+    """Take (or renew) the lease on `name` for `seconds`; False if another holds it. A holder
+    on this machine whose process is gone frees the lease at once (elsewhere, at expiry)."""
     holder = holder or this_process()
     now = utcnow()
     expires = now + timedelta(seconds=seconds)
@@ -58,7 +60,18 @@ def take_lease(factory: sessionmaker[Session], name: str, seconds: float,
             session.execute(insert(LEASES).values(name=name, holder=holder, expires_at=expires))
         return True
     except IntegrityError:  # the row exists and is held by another process
-        return False
+        pass
+    with factory() as session, session.begin():
+        current = session.execute(select(LEASES.c.holder).where(LEASES.c.name == name)).scalar()
+        if current is None or process_alive(current) is not False:
+            return False
+        taken = session.execute(
+            update(LEASES)
+            .where(LEASES.c.name == name, LEASES.c.holder == current)
+            .values(holder=holder, expires_at=expires)
+            .returning(LEASES.c.name)
+        ).first()
+        return taken is not None
 
 
 def release_lease(factory: sessionmaker[Session], name: str, holder: str | None = None) -> None:

@@ -1,0 +1,126 @@
+"""The application factory: a Site's parts behind FastAPI's routes, middleware and jobs.
+
+`create_app(settings)` opens the Site (the composition root, `site.py`), stores it where the
+route dependencies find it (`web/deps.py`), adds the middleware (sessions, the response cache,
+security headers) and every domain's routers. The lifespan starts the job runner (`jobs/`) and
+closes the Site on shutdown.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import datetime
+from pathlib import Path
+
+import anyio.to_thread
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+from starlette.middleware.sessions import SessionMiddleware
+
+from dailypapers import __version__, health
+from dailypapers.curation import comment_routes, links, submit_routes
+from dailypapers.curation import routes as curation_routes
+from dailypapers.digests import feeds
+from dailypapers.digests import routes as digest_routes
+from dailypapers.discussion import routes as discussion_routes
+from dailypapers.jobs import JobRunner, web_jobs
+from dailypapers.members import api as members_api
+from dailypapers.members import pages as members_pages
+from dailypapers.members.auth import SESSION_COOKIE, SESSION_DAYS
+from dailypapers.reading import api as reading_api
+from dailypapers.reading import pages as reading_pages
+from dailypapers.revisions import RevisionReader
+from dailypapers.search import api as search_api
+from dailypapers.search import pages as search_pages
+from dailypapers.settings import Settings, get_settings
+from dailypapers.site import WEB_QUERY_BUDGET_SECONDS, Site
+from dailypapers.web.cache import ResponseCacheMiddleware
+from dailypapers.web.deps import viewer_context
+from dailypapers.web.errors import install_error_handlers
+from dailypapers.web.responses import JSONBytesResponse
+from dailypapers.web.security import SecurityHeadersMiddleware
+from dailypapers.web.templating import make_templates
+
+THREADPOOL_SIZE = 4
+FIRST_KEYWORD_ROUND_SECONDS = 3.0
+STATIC_DIR = Path(__file__).resolve().parent / "static"
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    site = Site.open(settings, migrate=False, query_budget=WEB_QUERY_BUDGET_SECONDS)
+    read_revision = RevisionReader(site.database)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # Routes are short and CPU-bound; a few threads serve them faster than 40 threads
+        # taking turns on the interpreter lock.
+        anyio.to_thread.current_default_thread_limiter().total_tokens = THREADPOOL_SIZE
+        runner = JobRunner(site, web_jobs(site))
+        runner.start()
+        # A small site starts with its keyword index built; a large one is served at once
+        # while the index catches up.
+        await anyio.to_thread.run_sync(
+            runner.wait_first_round, "keyword-index", FIRST_KEYWORD_ROUND_SECONDS
+        )
+        yield
+        await anyio.to_thread.run_sync(runner.stop)
+        read_revision.close()
+        site.close()
+
+    app = FastAPI(
+        title=settings.site_name,
+        version=__version__,
+        description="The daily papers of a research community. Field names follow Hugging "
+        "Face's papers API, so `huggingface_hub.HfApi(endpoint=...)` works against this server.",
+        lifespan=lifespan,
+        default_response_class=JSONBytesResponse,
+    )
+    app.state.site = site
+    app.state.templates = make_templates(context_processors=[viewer_context])
+    app.state.templates.env.globals.update(site_name=settings.site_name, version=__version__)
+
+    def current_revision() -> tuple[int, int, int]:
+        """What cached responses depend on: the data, and what the search indexes of this
+        process hold (search results change as they catch up with the data)."""
+        dense = site.meaning.generation if site.meaning is not None else 0
+        return read_revision(), dense, site.keyword.generation
+
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=settings.resolved_secret_key(),
+        session_cookie=SESSION_COOKIE,
+        max_age=SESSION_DAYS * 24 * 3600,
+        same_site="lax",
+        https_only=settings.base_url.startswith("https://"),
+    )
+    app.add_middleware(
+        ResponseCacheMiddleware,
+        revision=current_revision,
+        today=lambda: datetime.now(settings.zone).date(),
+    )
+    app.add_middleware(SecurityHeadersMiddleware)  # outermost: cached responses get it too
+    install_error_handlers(app)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    for router in (
+        search_api.router,  # before reading_api: /api/papers/{id} would take it
+        discussion_routes.router,
+        discussion_routes.pages,
+        comment_routes.pages,
+        links.pages,
+        curation_routes.pages,
+        digest_routes.pages,
+        feeds.router,
+        submit_routes.router,
+        submit_routes.pages,
+        reading_api.router,
+        members_api.router,
+        members_api.pages,
+        members_pages.router,
+        search_pages.router,
+        health.router,
+        reading_pages.router,
+    ):
+        app.include_router(router)
+    return app
