@@ -38,7 +38,7 @@ from dailypapers.database import make_engine, make_session_factory, upgrade
 from dailypapers.harvest.job import harvest_arxiv
 from dailypapers.harvest.metadata import read_metadata
 from dailypapers.search.embedder import Embedder
-from dailypapers.search.keyword import KeywordIndex
+from dailypapers.search.keyword_tantivy import TantivyKeywordIndex
 from dailypapers.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -149,7 +149,7 @@ def main() -> None:
                                 from_date=date(2026, 1, 1))  # fmt: skip
         bulk_seconds = time.perf_counter() - started
         assert outcome.report.ok and outcome.report.counts.new == len(bulk), outcome.report
-        keyword = KeywordIndex(settings.keyword_index_dir)
+        keyword = TantivyKeywordIndex(settings.keyword_index_dir, factory)
         started = time.perf_counter()
         keyword.sync(factory)
         bulk_keyword = time.perf_counter() - started

@@ -32,11 +32,12 @@ from sqlalchemy import select, text
 from dailypapers.database import make_engine, make_session_factory, upgrade
 from dailypapers.papers.importing import load_file
 from dailypapers.papers.models import Paper
+from dailypapers.search.dense_memory import MemoryDenseIndex
 from dailypapers.search.embedder import Embedder
 from dailypapers.search.fusion import DENSE_WEIGHT, KEYWORD_WEIGHT, RRF_K, fuse
 from dailypapers.search.indexing import embedding_text
-from dailypapers.search.keyword import FIELD_BOOSTS, KeywordIndex, query_terms
-from dailypapers.search.vectors import DenseIndex
+from dailypapers.search.keyword_tantivy import FIELD_BOOSTS, TantivyKeywordIndex
+from dailypapers.search.query import query_terms
 from dailypapers.settings import Settings
 
 SCIFACT = Path(__file__).resolve().parent.parent.parent / "shared" / "eval-dev" / "scifact"
@@ -113,10 +114,10 @@ def main() -> None:
                 print(f"embedded {len(texts):,} abstracts at {rate:.1f}/s (2 threads)")
                 args.cache_dir.mkdir(parents=True, exist_ok=True)
                 np.save(cache, matrix)
-            index = DenseIndex(embedder.model_name)
+            index = MemoryDenseIndex(embedder.model_name)
             index._add([(i + 1, pid, matrix[i].tobytes()) for i, pid in enumerate(paper_ids)])
 
-            keyword_index = KeywordIndex(settings.keyword_index_dir)
+            keyword_index = TantivyKeywordIndex(settings.keyword_index_dir, factory)
             keyword_index.sync(factory)
             keyword_runs: dict[str, list[int]] = {}
             dense_runs: dict[str, list[int]] = {}

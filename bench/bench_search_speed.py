@@ -39,10 +39,10 @@ from sqlalchemy import delete, func, select
 
 from dailypapers.database import insert_many, make_engine, make_session_factory, upgrade
 from dailypapers.papers.models import Paper
+from dailypapers.search.dense_memory import MemoryDenseIndex
 from dailypapers.search.embedder import Embedder
-from dailypapers.search.keyword import KeywordIndex
+from dailypapers.search.keyword_tantivy import TantivyKeywordIndex
 from dailypapers.search.models import PaperEmbedding
-from dailypapers.search.vectors import DenseIndex
 from dailypapers.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -134,7 +134,7 @@ def fill_vectors(factory, embedder: Embedder, *, again: bool = False) -> int:  #
 
 def build_graph(factory, embedder: Embedder, data_dir: Path, texts: list[str]) -> None:  # type: ignore[no-untyped-def]
     """Build and save the HNSW graph as the server's upkeep would; report time and recall."""
-    index = DenseIndex(embedder.model_name)
+    index = MemoryDenseIndex(embedder.model_name)
     with factory() as session:
         started = time.perf_counter()
         index.refresh(session)
@@ -145,7 +145,7 @@ def build_graph(factory, embedder: Embedder, data_dir: Path, texts: list[str]) -
         return set(paper_ids[np.argpartition(-(matrix @ vector), 10)[:10]].tolist())
 
     started = time.perf_counter()
-    index.maintain_ann(data_dir / "dense-ann", min_vectors=1)
+    index.maintain_ann(factory, data_dir / "dense-ann", min_vectors=1)
     elapsed = time.perf_counter() - started
     print(f"HNSW graph: {len(index):,} vectors loaded or built in {elapsed:.1f} s")
     vectors = embedder.embed(texts)
@@ -209,7 +209,7 @@ def main() -> None:
         print(f"writing {args.papers - stored:,} synthetic papers")
         synthetic_papers(synthetic, args.papers - stored)
         subprocess.run([*cli, "load", str(synthetic)], env=env, check=True)
-    keyword_index = KeywordIndex(settings.keyword_index_dir)
+    keyword_index = TantivyKeywordIndex(settings.keyword_index_dir, factory)
     started = time.perf_counter()
     synced = keyword_index.sync(factory)
     elapsed = time.perf_counter() - started

@@ -26,11 +26,9 @@ from bench_search_speed import queries  # noqa: E402
 from dailypapers.database import make_engine, make_session_factory  # noqa: E402
 from dailypapers.papers.feed import paper_items  # noqa: E402
 from dailypapers.search import service  # noqa: E402
+from dailypapers.search.backends import open_dense_index, open_keyword_search  # noqa: E402
 from dailypapers.search.embedder import Embedder  # noqa: E402
-from dailypapers.search.keyword import query_terms  # noqa: E402
-from dailypapers.search.keyword_pg import keyword_index_for  # noqa: E402
-from dailypapers.search.vectors import DenseIndex  # noqa: E402
-from dailypapers.search.vectors_pg import PgVectorIndex, has_pgvector  # noqa: E402
+from dailypapers.search.query import query_terms  # noqa: E402
 from dailypapers.settings import Settings  # noqa: E402
 
 
@@ -44,17 +42,13 @@ def main() -> None:
     settings = Settings(_env_file=None, data_dir=args.data_dir)  # type: ignore[call-arg]
     engine = make_engine(args.database_url or settings.resolved_database_url)
     factory = make_session_factory(engine)
-    keyword = keyword_index_for(engine, settings.keyword_index_dir)
-    keyword.start(factory)
+    keyword = open_keyword_search(engine, settings.keyword_index_dir)
+    keyword.sync(factory)
     embedder = Embedder.load(threads=1)
-    dense: DenseIndex | PgVectorIndex
-    if has_pgvector(engine):
-        dense = PgVectorIndex(engine, embedder.model_name)
-    else:
-        dense = DenseIndex(embedder.model_name, embedder.dimension)
-        with factory() as session:
-            dense.refresh(session)
-        dense.maintain_ann(settings.data_dir / "dense-ann")  # the graph the site searches
+    dense = open_dense_index(engine, embedder.model_name, embedder.dimension)
+    with factory() as session:
+        dense.refresh(session)
+    dense.maintain_ann(factory, settings.data_dir / "dense-ann")  # the graph the site searches
     sample = queries(args.data_dir, args.skip + args.queries)[args.skip :]
     keyword.search(["warm"], limit=100)  # reads the word statistics once
     steps: dict[str, list[float]] = {}
