@@ -13,6 +13,7 @@ fi
 source scripts/_venv.sh
 ensure_venv ".[test]"
 .venv/bin/ruff check src tests bench scripts
+.venv/bin/ruff format --check src tests bench
 .venv/bin/mypy src
 .venv/bin/lint-imports  # the layers of docs/architecture.md: no upward imports, no cycles
 echo "== the suite on SQLite =="

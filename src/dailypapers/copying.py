@@ -51,8 +51,9 @@ def copy_database(
     """Copy every table; refuses a target that already holds data unless `replace`."""
     upgrade(target)
     with target.connect() as connection:
-        held = {t.name: connection.scalar(select(func.count()).select_from(t)) or 0
-                for t in tables()}  # fmt: skip
+        held = {
+            t.name: connection.scalar(select(func.count()).select_from(t)) or 0 for t in tables()
+        }
     held.pop("site_state", None)  # every migrated database has its one row
     filled = {name: rows for name, rows in held.items() if rows}
     if filled and not replace:
@@ -78,8 +79,9 @@ def copy_database(
     with source.connect() as before, target.connect() as after:
         for table in tables():
             count = select(func.count()).select_from(table)
-            counts.append(TableCount(table.name, before.scalar(count) or 0,
-                                     after.scalar(count) or 0))  # fmt: skip
+            counts.append(
+                TableCount(table.name, before.scalar(count) or 0, after.scalar(count) or 0)
+            )
     return counts
 
 

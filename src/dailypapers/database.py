@@ -143,8 +143,6 @@ def make_session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
 
 
-
-
 def alembic_config(engine: Engine) -> Config:
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
@@ -163,10 +161,6 @@ def upgrade(engine: Engine) -> None:
             command.upgrade(alembic_config(engine), "head")
         return
     command.upgrade(alembic_config(engine), "head")
-
-
-
-
 
 
 def insert_ignoring_duplicates(

@@ -33,5 +33,12 @@ def healthz(site: SiteDep) -> Response:
         "dense_vectors": len(meaning) if meaning is not None else 0,
         "dense_ann": bool(meaning is not None and meaning.uses_ann),
     }
-    return JSONBytesResponse({"status": "ok", "database": "ok", "version": __version__,
-                              "search": search, "last_harvest": harvest})  # fmt: skip
+    return JSONBytesResponse(
+        {
+            "status": "ok",
+            "database": "ok",
+            "version": __version__,
+            "search": search,
+            "last_harvest": harvest,
+        }
+    )

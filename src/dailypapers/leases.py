@@ -38,8 +38,9 @@ def this_process() -> str:
     return f"{socket.gethostname()[:80]}:{os.getpid()}"
 
 
-def take_lease(factory: sessionmaker[Session], name: str, seconds: float,
-               holder: str | None = None) -> bool:  # fmt: skip
+def take_lease(
+    factory: sessionmaker[Session], name: str, seconds: float, holder: str | None = None
+) -> bool:
     """Take (or renew) the lease on `name` for `seconds`; False if another holds it. A holder
     on this machine whose process is gone frees the lease at once (elsewhere, at expiry)."""
     holder = holder or this_process()

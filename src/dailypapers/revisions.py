@@ -34,8 +34,6 @@ def bump_revision(session: Session) -> None:
     )
 
 
-
-
 class RevisionReader:
     """Reads the revision on one dedicated connection, for the response cache's hot path.
 

@@ -21,7 +21,6 @@ class SettingsError(Exception):
     """A setting has a bad value; the message names it."""
 
 
-
 @dataclass(frozen=True, slots=True)
 class SmtpTarget:
     host: str
@@ -45,7 +44,6 @@ class SmtpTarget:
             username=unquote(parts.username) if parts.username else None,
             password=unquote(parts.password) if parts.password else None,
         )
-
 
 
 DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -112,14 +110,18 @@ class Settings(BaseSettings):
         "Daily Papers <noreply@localhost>", description="The From address of every email."
     )
     submission_max_age_days: int = Field(
-        14, ge=0, le=36500,
+        14,
+        ge=0,
+        le=36500,
         description="Papers first published on arXiv longer ago than this cannot be submitted "
         "(curators are exempt).",
-    )  # fmt: skip
+    )
     submissions_per_day: int = Field(
-        5, ge=0, le=1000,
+        5,
+        ge=0,
+        le=1000,
         description="How many papers a member may submit per day (curators are exempt).",
-    )  # fmt: skip
+    )
     digest_days: str = Field(
         "mon,tue,wed,thu,fri",
         description="Days a daily digest goes out (arXiv announces Sunday to Thursday evenings).",
@@ -138,9 +140,11 @@ class Settings(BaseSettings):
         description="The arXiv API, for fetching submitted papers' metadata.",
     )
     arxiv_request_interval: float = Field(
-        3.0, ge=0, le=600,
+        3.0,
+        ge=0,
+        le=600,
         description="Seconds between two requests to arXiv (arXiv asks for at least 3).",
-    )  # fmt: skip
+    )
 
     arxiv_oai_url: str = Field(
         "https://oaipmh.arxiv.org/oai", description="arXiv's OAI-PMH interface, for the harvest."
@@ -156,19 +160,23 @@ class Settings(BaseSettings):
         "Thursday, 20:00 US Eastern); turn off when a worker or cron runs `dailypapers harvest`.",
     )
     harvest_delay_minutes: int = Field(
-        45, ge=0, le=1440,
+        45,
+        ge=0,
+        le=1440,
         description="Minutes after an announcement before the scheduled harvest asks arXiv.",
-    )  # fmt: skip
+    )
     arxiv_holidays: str = Field(
         "",
         description="Extra dates (YYYY-MM-DD, comma-separated) with no arXiv announcement, from "
         "arXiv's yearly schedule; New Year's Day, US Thanksgiving and Christmas are known.",
     )
     harvest_proposals: int = Field(
-        20, ge=0, le=500,
+        20,
+        ge=0,
+        le=500,
         description="How many newly harvested papers each harvest proposes for the daily list, "
         "for curators to accept in /admin (0: none).",
-    )  # fmt: skip
+    )
     hf_daily_papers_url: str = Field(
         "https://huggingface.co/api/daily_papers",
         description="Hugging Face's daily papers API, read by `dailypapers harvest --from-hf`.",

@@ -35,8 +35,9 @@ class Signer:
     def sign(self, value: Any, purpose: str, *, lasting: bool = False) -> str:
         return (self._lasting if lasting else self._timed).dumps(value, salt=purpose)
 
-    def read(self, token: str, purpose: str, *, max_age: int | None = None,
-             lasting: bool = False) -> Any:  # fmt: skip
+    def read(
+        self, token: str, purpose: str, *, max_age: int | None = None, lasting: bool = False
+    ) -> Any:
         """The signed value; BadLink when the token is not one of ours (or too old)."""
         try:
             if lasting:

@@ -49,9 +49,12 @@ class Site:
 
     @classmethod
     def open(
-        cls, settings: Settings, *, migrate: bool = True,
+        cls,
+        settings: Settings,
+        *,
+        migrate: bool = True,
         query_budget: float = COMMAND_QUERY_BUDGET_SECONDS,
-    ) -> Site:  # fmt: skip
+    ) -> Site:
         """Open the site's database (migrating it to the newest schema unless told not to).
         Raises SQLAlchemyError or OSError when the database cannot be opened."""
         settings.data_dir.mkdir(parents=True, exist_ok=True)  # search indexes live there
@@ -85,9 +88,11 @@ class Site:
 
         with self._lock:
             return open_meaning_search(
-                self.sessions, self.database, ann_folder=self.settings.data_dir / "dense-ann",
+                self.sessions,
+                self.database,
+                ann_folder=self.settings.data_dir / "dense-ann",
                 budget_seconds=self.query_budget,
-            )  # fmt: skip
+            )
 
     @cached_property
     def mail(self) -> MailSender:
@@ -139,8 +144,12 @@ class Site:
     def __enter__(self) -> Site:
         return self
 
-    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
-                 tb: TracebackType | None) -> None:  # fmt: skip
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
         self.close()
 
     def __repr__(self) -> str:

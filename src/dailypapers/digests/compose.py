@@ -69,12 +69,19 @@ class Composer:
     def trending(self) -> list[tuple[int, int]]:
         if self._trending is None:
             rows = self.session.execute(
-                select(Paper.id, Paper.imported_upvotes + Paper.vote_count, Paper.github_stars,
-                       DailyEntry.featured_date)
+                select(
+                    Paper.id,
+                    Paper.imported_upvotes + Paper.vote_count,
+                    Paper.github_stars,
+                    DailyEntry.featured_date,
+                )
                 .join(DailyEntry, DailyEntry.paper_id == Paper.id)
-                .where(DailyEntry.featured_date >= self.period.start,
-                       DailyEntry.featured_date <= self.period.end, Paper.hidden.is_(False))
-            ).all()  # fmt: skip
+                .where(
+                    DailyEntry.featured_date >= self.period.start,
+                    DailyEntry.featured_date <= self.period.end,
+                    Paper.hidden.is_(False),
+                )
+            ).all()
             anchor = self.period.end
             ranked = sorted(rows, key=lambda r: (-trending_score(r[1], r[2], r[3], anchor), r[0]))
             self._trending = [(paper_id, upvotes) for paper_id, upvotes, _, _ in ranked]

@@ -39,8 +39,14 @@ def due_periods(settings: Settings, now: datetime) -> list[DigestPeriod]:
 
 
 class DigestScheduler:
-    def __init__(self, factory: sessionmaker[Session], settings: Settings, site: DigestSite,
-                 keyword: Any, meaning: Any = None) -> None:  # fmt: skip
+    def __init__(
+        self,
+        factory: sessionmaker[Session],
+        settings: Settings,
+        site: DigestSite,
+        keyword: Any,
+        meaning: Any = None,
+    ) -> None:
         self.factory, self.settings, self.site = factory, settings, site
         self.keyword, self.meaning = keyword, meaning
         self._finished: set[str] = set()

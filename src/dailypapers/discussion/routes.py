@@ -78,10 +78,15 @@ def back_to_paper(
 
 @pages.post("/papers/{arxiv_id}/comments")
 def comment_form(
-    _csrf: CsrfChecked, member: CurrentMember, _: CommentLimit, request: Request,
-    session: SessionDep, arxiv_id: str, body: BodyField = "",
+    _csrf: CsrfChecked,
+    member: CurrentMember,
+    _: CommentLimit,
+    request: Request,
+    session: SessionDep,
+    arxiv_id: str,
+    body: BodyField = "",
     parent_id: Annotated[int | None, Form()] = None,
-) -> Response:  # fmt: skip
+) -> Response:
     paper = visible_paper(session, arxiv_id)
     try:
         comment = service.add_comment(session, member, paper.id, body, parent_id)
@@ -101,9 +106,13 @@ def comment_paper(session: SessionDep, comment_id: int) -> tuple[Comment, str]:
 
 @pages.post("/comments/{comment_id}/edit")
 def edit_form(
-    _csrf: CsrfChecked, member: CurrentMember, request: Request, session: SessionDep,
-    comment_id: int, body: BodyField = "",
-) -> Response:  # fmt: skip
+    _csrf: CsrfChecked,
+    member: CurrentMember,
+    request: Request,
+    session: SessionDep,
+    comment_id: int,
+    body: BodyField = "",
+) -> Response:
     _, arxiv_id = comment_paper(session, comment_id)
     try:
         service.edit_comment(session, member, comment_id, body)
@@ -115,7 +124,10 @@ def edit_form(
 
 @pages.post("/comments/{comment_id}/delete")
 def delete_form(
-    _csrf: CsrfChecked, member: CurrentMember, request: Request, session: SessionDep,
+    _csrf: CsrfChecked,
+    member: CurrentMember,
+    request: Request,
+    session: SessionDep,
     comment_id: int,
 ) -> Response:
     _, arxiv_id = comment_paper(session, comment_id)

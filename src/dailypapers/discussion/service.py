@@ -63,8 +63,13 @@ def add_comment(
             raise CommentRefused("The comment you replied to is gone.")
         if parent.parent_id is not None:
             parent_id = parent.parent_id  # threads are one level deep: reply to the thread
-    comment = Comment(paper_id=paper_id, member_id=member.id, parent_id=parent_id, body=body,
-                      body_html=render(body))  # fmt: skip
+    comment = Comment(
+        paper_id=paper_id,
+        member_id=member.id,
+        parent_id=parent_id,
+        body=body,
+        body_html=render(body),
+    )
     session.add(comment)
     _count(session, paper_id, +1)
     session.flush()
@@ -124,10 +129,17 @@ def thread(session: Session, paper_id: int, *, show_hidden: bool = False) -> lis
     replies: list[tuple[int, ThreadComment]] = []
     for comment, display_name, username in rows:
         item = ThreadComment(
-            comment.id, display_name or username, username, comment.member_id,
-            comment.body, comment.body_html, comment.created_at, comment.edited_at,
-            deleted=comment.deleted_at is not None, hidden=comment.hidden_at is not None,
-        )  # fmt: skip
+            comment.id,
+            display_name or username,
+            username,
+            comment.member_id,
+            comment.body,
+            comment.body_html,
+            comment.created_at,
+            comment.edited_at,
+            deleted=comment.deleted_at is not None,
+            hidden=comment.hidden_at is not None,
+        )
         if comment.parent_id is None:
             top[comment.id] = item
         else:

@@ -41,8 +41,13 @@ def import_hf_day(
     caller tells the site what was stored (`Site.papers_stored(result.stored_paper_ids)`)."""
     headers = {"User-Agent": f"dailypapers/{__version__} (+{contact_url})"}
     try:
-        response = httpx.get(url, params={"date": day.isoformat()}, headers=headers,
-                             timeout=TIMEOUT_SECONDS, follow_redirects=True)  # fmt: skip
+        response = httpx.get(
+            url,
+            params={"date": day.isoformat()},
+            headers=headers,
+            timeout=TIMEOUT_SECONDS,
+            follow_redirects=True,
+        )
     except httpx.HTTPError as error:
         raise HfUnavailable(f"{url} could not be reached ({type(error).__name__})") from None
     if response.status_code != 200:

@@ -48,8 +48,13 @@ def harvest_arxiv(
         interval=settings.arxiv_request_interval, contact_url=settings.base_url
     )
     try:
-        harvester = Harvester(factory, client, settings.arxiv_oai_url,
-                              extra_holidays=settings.holiday_dates, on_page=on_page)  # fmt: skip
+        harvester = Harvester(
+            factory,
+            client,
+            settings.arxiv_oai_url,
+            extra_holidays=settings.holiday_dates,
+            on_page=on_page,
+        )
         sets = [set_spec(c) for c in categories or settings.harvest_category_list]
         report = harvester.run(sets, today=today, from_date=from_date, until=until, now=now)
     finally:

@@ -85,9 +85,15 @@ def propose(session: Session, paper_ids: Collection[int], today: date, limit: in
     scored.sort(key=lambda item: (-item[0], -item[1]))
     now = utcnow()
     rows = [
-        {"paper_id": paper_id, "proposed_for": today, "score": round(score, 4),
-         "reason": reason, "status": "proposed", "created_at": now}
+        {
+            "paper_id": paper_id,
+            "proposed_for": today,
+            "score": round(score, 4),
+            "reason": reason,
+            "status": "proposed",
+            "created_at": now,
+        }
         for score, paper_id, reason in scored[:limit]
-    ]  # fmt: skip
+    ]
     insert_ignoring_duplicates(session.connection(), Proposal.__table__, rows)  # type: ignore[arg-type]
     return len(rows)

@@ -104,13 +104,22 @@ class Harvester:
         time); a failed set does not stop the others."""
         started = time.perf_counter()
         with self.factory() as session, session.begin():
-            run = HarvestRun(source="arxiv", status="running", new=0, updated=0, unchanged=0,
-                             rejected=0, message="", started_at=now or utcnow())  # fmt: skip
+            run = HarvestRun(
+                source="arxiv",
+                status="running",
+                new=0,
+                updated=0,
+                unchanged=0,
+                rejected=0,
+                message="",
+                started_at=now or utcnow(),
+            )
             session.add(run)
         report = HarvestReport()
         for spec in set_specs:
-            report.sets.append(self.harvest_set(spec, today=today, from_date=from_date,
-                                                until=until))  # fmt: skip
+            report.sets.append(
+                self.harvest_set(spec, today=today, from_date=from_date, until=until)
+            )
         report.seconds = time.perf_counter() - started
         counts = report.counts
         with self.factory() as session, session.begin():
@@ -149,10 +158,15 @@ class Harvester:
         while True:
             try:
                 page = list_records(
-                    self.client, self.oai_url, metadata_prefix=self.metadata_prefix,
-                    set_spec=spec, from_date=window[0], until=window[1], token=token,
+                    self.client,
+                    self.oai_url,
+                    metadata_prefix=self.metadata_prefix,
+                    set_spec=spec,
+                    from_date=window[0],
+                    until=window[1],
+                    token=token,
                     sleep=self.sleep,
-                )  # fmt: skip
+                )
             except ExpiredToken:
                 if restarted:
                     return _failed(report, "arXiv refused a fresh resumption token as expired")
@@ -208,8 +222,9 @@ class Harvester:
                 paper = read_metadata(record.metadata)
             except RejectedRecord as error:
                 report.counts.rejected += 1
-                report.counts.rejections.append((report.set_spec, 0, f"{record.identifier}: "
-                                                 f"{error}"))  # fmt: skip
+                report.counts.rejections.append(
+                    (report.set_spec, 0, f"{record.identifier}: {error}")
+                )
                 log.warning("%s: skipped %s: %s", report.set_spec, record.identifier, error)
                 continue
             known = papers.get(paper.record.arxiv_id)
@@ -228,10 +243,15 @@ class Harvester:
                 )
                 report.new_ids.extend(ids[a] for a in papers if a not in before)
                 versions = [
-                    {"paper_id": ids[arxiv_id], "version": v.number,
-                     "submitted_at": v.submitted_at, "size": v.size}
-                    for arxiv_id, paper in papers.items() for v in paper.versions
-                ]  # fmt: skip
+                    {
+                        "paper_id": ids[arxiv_id],
+                        "version": v.number,
+                        "submitted_at": v.submitted_at,
+                        "size": v.size,
+                    }
+                    for arxiv_id, paper in papers.items()
+                    for v in paper.versions
+                ]
                 insert_ignoring_duplicates(
                     session.connection(),
                     PaperVersion.__table__,  # type: ignore[arg-type]

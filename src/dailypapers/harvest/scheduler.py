@@ -31,9 +31,15 @@ LEASE_SECONDS = 3600.0  # a harvest and its embeddings take minutes; a dead hold
 
 
 class HarvestScheduler:
-    def __init__(self, factory: sessionmaker[Session], settings: Settings,
-                 embedder: TextEmbedder | None = None, *, client: PoliteClient | None = None,
-                 on_stored: Callable[[Sequence[int]], None] | None = None) -> None:  # fmt: skip
+    def __init__(
+        self,
+        factory: sessionmaker[Session],
+        settings: Settings,
+        embedder: TextEmbedder | None = None,
+        *,
+        client: PoliteClient | None = None,
+        on_stored: Callable[[Sequence[int]], None] | None = None,
+    ) -> None:
         self.factory, self.settings, self.embedder = factory, settings, embedder
         self.client, self.on_stored = client, on_stored
 
@@ -67,13 +73,23 @@ class HarvestScheduler:
             if not self.due(now):  # it may have just finished
                 return None
             outcome = harvest_arxiv(
-                self.factory, self.settings, today=now.astimezone(self.settings.zone).date(),
-                embedder=self.embedder, now=now, client=self.client, on_stored=self.on_stored,
-            )  # fmt: skip
+                self.factory,
+                self.settings,
+                today=now.astimezone(self.settings.zone).date(),
+                embedder=self.embedder,
+                now=now,
+                client=self.client,
+                on_stored=self.on_stored,
+            )
         finally:
             release_lease(self.factory, "harvest")
         counts = outcome.report.counts
-        log.info("harvest %s: %d new, %d updated, %d skipped, %d proposed",
-                 outcome.report.status, counts.new, counts.updated, counts.rejected,
-                 outcome.proposed)  # fmt: skip
+        log.info(
+            "harvest %s: %d new, %d updated, %d skipped, %d proposed",
+            outcome.report.status,
+            counts.new,
+            counts.updated,
+            counts.rejected,
+            outcome.proposed,
+        )
         return outcome

@@ -82,8 +82,9 @@ class JobRunner:
 
     def start(self) -> None:
         for job in self.jobs:
-            thread = threading.Thread(target=self._loop, args=(job,), name=f"job-{job.name}",
-                                      daemon=True)  # fmt: skip
+            thread = threading.Thread(
+                target=self._loop, args=(job,), name=f"job-{job.name}", daemon=True
+            )
             thread.start()
             self._threads.append(thread)
 

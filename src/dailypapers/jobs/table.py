@@ -49,8 +49,13 @@ def embed_new_papers(site: Site, stop: threading.Event) -> None:
     def after_batch(_counts: object) -> None:
         meaning.refresh()  # this process searches the new vectors at once
 
-    index_papers(site.sessions, meaning.embedder, dense=meaning.dense, should_stop=stop.is_set,
-                 on_batch=after_batch)  # fmt: skip
+    index_papers(
+        site.sessions,
+        meaning.embedder,
+        dense=meaning.dense,
+        should_stop=stop.is_set,
+        on_batch=after_batch,
+    )
     meaning.refresh()
 
 
@@ -60,15 +65,24 @@ def send_outbox(site: Site, stop: threading.Event) -> None:
 
 def _digests(site: Site, every: float = 60.0, first_after: float = 60.0) -> Job:
     scheduler = DigestScheduler(site.sessions, site.settings, site, site.keyword, site.meaning)
-    return Job("digests", every, lambda site, stop: scheduler.run_once(), lease="digests",
-               first_after=first_after)  # fmt: skip
+    return Job(
+        "digests",
+        every,
+        lambda site, stop: scheduler.run_once(),
+        lease="digests",
+        first_after=first_after,
+    )
 
 
 def _harvest(site: Site, every: float = 60.0, first_after: float = 60.0) -> Job:
     meaning = site.meaning
-    scheduler = HarvestScheduler(site.sessions, site.settings,
-                                 meaning.embedder if meaning is not None else None,
-                                 client=site.arxiv, on_stored=site.papers_stored)  # fmt: skip
+    scheduler = HarvestScheduler(
+        site.sessions,
+        site.settings,
+        meaning.embedder if meaning is not None else None,
+        client=site.arxiv,
+        on_stored=site.papers_stored,
+    )
     # The scheduler takes the lease "harvest" itself, once it has seen a harvest is due.
     return Job("harvest", every, lambda site, stop: scheduler.run_once(), first_after=first_after)
 

@@ -99,8 +99,9 @@ def require_member(viewer: Viewer, *, confirmed: bool = True) -> Member:
 def new_api_token(session: Session, member: Member, name: str) -> str:
     """Create a token; the plain value is returned once and never stored."""
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    session.add(ApiToken(member_id=member.id, name=name[:100] or "token",
-                         token_hash=_token_hash(token)))  # fmt: skip
+    session.add(
+        ApiToken(member_id=member.id, name=name[:100] or "token", token_hash=_token_hash(token))
+    )
     return token
 
 

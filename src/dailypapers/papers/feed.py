@@ -21,12 +21,29 @@ UPVOTES = Paper.imported_upvotes + Paper.vote_count
 # The columns a card or an API item shows; reading just these as plain rows (not ORM objects)
 # makes a page of 50 papers about four times cheaper to load.
 CARD_COLUMNS = (
-    Paper.id, Paper.arxiv_id, Paper.version, Paper.title, Paper.abstract, Paper.authors,
-    Paper.categories, Paper.published_date, Paper.comment, Paper.github_url,
-    Paper.github_url_source, Paper.github_stars, Paper.project_page, Paper.ai_summary,
-    Paper.ai_keywords, Paper.imported_upvotes, Paper.vote_count, Paper.imported_comments,
-    Paper.comment_count, Paper.withdrawn, DailyEntry.featured_date, DailyEntry.submitter_name,
-)  # fmt: skip
+    Paper.id,
+    Paper.arxiv_id,
+    Paper.version,
+    Paper.title,
+    Paper.abstract,
+    Paper.authors,
+    Paper.categories,
+    Paper.published_date,
+    Paper.comment,
+    Paper.github_url,
+    Paper.github_url_source,
+    Paper.github_stars,
+    Paper.project_page,
+    Paper.ai_summary,
+    Paper.ai_keywords,
+    Paper.imported_upvotes,
+    Paper.vote_count,
+    Paper.imported_comments,
+    Paper.comment_count,
+    Paper.withdrawn,
+    DailyEntry.featured_date,
+    DailyEntry.submitter_name,
+)
 
 
 @dataclass(slots=True)

@@ -19,9 +19,17 @@ BATCH_SIZE = 5_000
 # Metadata that the newest version of a paper describes: an incoming value replaces the stored
 # one unless it is missing (None or empty), so merging sources never erases what one knew.
 METADATA_FIELDS = (
-    "title", "abstract", "authors", "categories", "published_date", "comment",
-    "github_stars", "project_page", "ai_summary", "ai_keywords",
-)  # fmt: skip
+    "title",
+    "abstract",
+    "authors",
+    "categories",
+    "published_date",
+    "comment",
+    "github_stars",
+    "project_page",
+    "ai_summary",
+    "ai_keywords",
+)
 
 
 @dataclass

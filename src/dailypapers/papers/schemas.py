@@ -77,8 +77,12 @@ def timestamp(day: date | None) -> str | None:
 def _submitter(entry: DailyEntry | EntryCard | None) -> dict[str, Any] | None:
     if entry is None or not entry.submitter_name:
         return None
-    return {"name": entry.submitter_name, "fullname": entry.submitter_name, "type": "user",
-            "avatarUrl": ""}  # fmt: skip
+    return {
+        "name": entry.submitter_name,
+        "fullname": entry.submitter_name,
+        "type": "user",
+        "avatarUrl": "",
+    }
 
 
 def paper_json(paper: Paper | PaperCard, entry: DailyEntry | EntryCard | None) -> dict[str, Any]:

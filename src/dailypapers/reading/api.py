@@ -56,9 +56,13 @@ def list_daily_papers(
     offset = p * limit
     if period is None:
         page = feed.latest_page(
-            session, sort=sort, offset=offset, limit=limit, submitter=submitter,
+            session,
+            sort=sort,
+            offset=offset,
+            limit=limit,
+            submitter=submitter,
             window_days=settings.trending_window_days,
-        )  # fmt: skip
+        )
     else:
         page = feed.period_page(
             session, period, sort=sort, offset=offset, limit=limit, submitter=submitter

@@ -33,17 +33,22 @@ router = APIRouter(include_in_schema=False)
 SIMILAR_PAPERS = 5
 PageSort = Literal["upvotes", "trending", "newest"]
 SORT_FOR_FEED: dict[str, feed.FeedSort] = {
-    "upvotes": "upvotes", "trending": "trending", "newest": "publishedAt",
-}  # fmt: skip
+    "upvotes": "upvotes",
+    "trending": "trending",
+    "newest": "publishedAt",
+}
 SortParam = Annotated[PageSort, Query(description="upvotes, trending or newest")]
 PageParam = Annotated[int, Query(ge=1, le=10_000)]
 
 
 @router.get("/", response_class=HTMLResponse)
 def home(
-    request: Request, session: SessionDep, settings: SettingsDep,
-    sort: SortParam = "upvotes", page: PageParam = 1,
-) -> Response:  # fmt: skip
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    sort: SortParam = "upvotes",
+    page: PageParam = 1,
+) -> Response:
     today = datetime.now(settings.zone).date()
     latest = feed.latest_featured_date(session, today) or feed.latest_featured_date(session)
     if latest is None:
@@ -66,25 +71,37 @@ def latest_period(request: Request, session: SessionDep, settings: SettingsDep) 
 
 @router.get("/papers/date/{day}", response_class=HTMLResponse)
 def day_page(
-    day: str, request: Request, session: SessionDep, settings: SettingsDep,
-    sort: SortParam = "upvotes", page: PageParam = 1,
-) -> Response:  # fmt: skip
+    day: str,
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    sort: SortParam = "upvotes",
+    page: PageParam = 1,
+) -> Response:
     return _period_page("date", day, request, session, settings, sort, page)
 
 
 @router.get("/papers/week/{week}", response_class=HTMLResponse)
 def week_page(
-    week: str, request: Request, session: SessionDep, settings: SettingsDep,
-    sort: SortParam = "upvotes", page: PageParam = 1,
-) -> Response:  # fmt: skip
+    week: str,
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    sort: SortParam = "upvotes",
+    page: PageParam = 1,
+) -> Response:
     return _period_page("week", week, request, session, settings, sort, page)
 
 
 @router.get("/papers/month/{month}", response_class=HTMLResponse)
 def month_page(
-    month: str, request: Request, session: SessionDep, settings: SettingsDep,
-    sort: SortParam = "upvotes", page: PageParam = 1,
-) -> Response:  # fmt: skip
+    month: str,
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    sort: SortParam = "upvotes",
+    page: PageParam = 1,
+) -> Response:
     return _period_page("month", month, request, session, settings, sort, page)
 
 
@@ -141,9 +158,11 @@ def paper_page(
     paper = paper_by_arxiv_id(session, parsed.id)
     if paper is None:
         return render_page(
-            request, "paper_missing.html", {"title": "Paper not found", "arxiv_id": parsed.id},
+            request,
+            "paper_missing.html",
+            {"title": "Paper not found", "arxiv_id": parsed.id},
             status_code=404,
-        )  # fmt: skip
+        )
     similar = similar_papers(session, site.meaning, paper.id, limit=SIMILAR_PAPERS)
     curator = viewer.member is not None and viewer.member.is_curator
     comments = thread(session, paper.id, show_hidden=curator)
@@ -153,12 +172,25 @@ def paper_page(
     return render_page(
         request,
         "paper.html",
-        {"title": paper.title, "paper": paper, "entry": paper.daily_entry, "similar": similar,
-         "comments": comments, "curator": curator, "versions": versions,
-         "can_edit_links": viewer.member is not None and viewer.member.confirmed and (
-             curator or (paper.daily_entry is not None
-                         and paper.daily_entry.submitted_by_id == viewer.member.id))},
-    )  # fmt: skip
+        {
+            "title": paper.title,
+            "paper": paper,
+            "entry": paper.daily_entry,
+            "similar": similar,
+            "comments": comments,
+            "curator": curator,
+            "versions": versions,
+            "can_edit_links": viewer.member is not None
+            and viewer.member.confirmed
+            and (
+                curator
+                or (
+                    paper.daily_entry is not None
+                    and paper.daily_entry.submitted_by_id == viewer.member.id
+                )
+            ),
+        },
+    )
 
 
 PERIOD_EXAMPLES = {

@@ -79,9 +79,12 @@ def _fill(engine: Engine, chunk: int) -> int:
     while True:
         with engine.begin() as connection:
             rows = connection.execute(
-                text("SELECT paper_id, vector FROM paper_embeddings "
-                     "WHERE embedding IS NULL ORDER BY id LIMIT :n"), {"n": chunk},
-            ).all()  # fmt: skip
+                text(
+                    "SELECT paper_id, vector FROM paper_embeddings "
+                    "WHERE embedding IS NULL ORDER BY id LIMIT :n"
+                ),
+                {"n": chunk},
+            ).all()
             if not rows:
                 return filled
             store_vectors(
@@ -158,8 +161,9 @@ class PgVectorIndex:
         """Set the pgvector column beside the stored bytes, in the caller's transaction."""
         store_vectors(session, rows)
 
-    def _nearest(self, query_sql: str, params: dict[str, object], k: int,
-                 exclude: int | None = None) -> list[tuple[int, float]]:  # fmt: skip
+    def _nearest(
+        self, query_sql: str, params: dict[str, object], k: int, exclude: int | None = None
+    ) -> list[tuple[int, float]]:
         """The `k` papers nearest to the query, with their cosine similarity. The distance is
         computed once, from the row (where the pgvector column is kept: migration 0013)."""
         sql = (

@@ -73,6 +73,13 @@ PIN_PLAN = (
 _LEXEME = re.compile(r"'((?:[^']|'')*)'")
 
 
+_WORD_STATISTICS = text(
+    "SELECT most_common_elems::text::text[], most_common_elem_freqs FROM pg_stats "
+    "WHERE tablename = 'papers' AND attname = 'search_vector' AND schemaname = current_schema()"
+)
+_PAPER_ESTIMATE = text("SELECT greatest(reltuples, 0) FROM pg_class WHERE oid = 'papers'::regclass")
+
+
 class WordStatistics:
     """Inverse document frequencies from the planner's statistics of `papers.search_vector`."""
 
@@ -109,14 +116,8 @@ class WordStatistics:
             if time.monotonic() - self.read_at <= STATISTICS_SECONDS:
                 return
             with self.engine.connect() as connection:
-                row = connection.execute(text(
-                    "SELECT most_common_elems::text::text[], most_common_elem_freqs FROM pg_stats "
-                    "WHERE tablename = 'papers' AND attname = 'search_vector' "
-                    "AND schemaname = current_schema()"
-                )).first()  # fmt: skip
-                self.papers = float(connection.execute(text(
-                    "SELECT greatest(reltuples, 0) FROM pg_class WHERE oid = 'papers'::regclass"
-                )).scalar() or 0)  # fmt: skip
+                row = connection.execute(_WORD_STATISTICS).first()
+                self.papers = float(connection.execute(_PAPER_ESTIMATE).scalar() or 0)
             words, shares = (row[0] or [], row[1] or []) if row is not None else ([], [])
             # The frequency array ends with the minimum, maximum and null share: not words.
             listed = shares[: len(words)]
@@ -153,12 +154,17 @@ class PostgresKeywordIndex:
         params.update(dict(zip(names, terms, strict=True)), limit=limit)
         words = [f"plainto_tsquery('english', :{name})" for name in names]
         with self.engine.connect() as connection:
-            stemmed = connection.execute(text(
-                f"SELECT (SELECT max(id) FROM papers), "
-                f"{', '.join(f'CAST({word} AS text)' for word in words)}"
-            ), params).one()  # fmt: skip
-            lexemes = [[found.replace("''", "'") for found in _LEXEME.findall(query)]
-                       for query in stemmed[1:]]  # fmt: skip
+            stemmed = connection.execute(
+                text(
+                    f"SELECT (SELECT max(id) FROM papers), "
+                    f"{', '.join(f'CAST({word} AS text)' for word in words)}"
+                ),
+                params,
+            ).one()
+            lexemes = [
+                [found.replace("''", "'") for found in _LEXEME.findall(query)]
+                for query in stemmed[1:]
+            ]
             unique = [i for i, found in enumerate(lexemes) if found and found not in lexemes[:i]]
             if not unique:  # stop words only
                 return []
@@ -180,11 +186,14 @@ class PostgresKeywordIndex:
                 f"{idf[i]:.5f} * ts_rank('{WEIGHTS}', v, {words[i]}, 32)" for i in rarest_first
             )
             # Each vector is read (and decompressed) once for all the words, not once per word.
-            rows = connection.execute(text(
-                f"SELECT id, {rank} AS rank FROM (SELECT id, search_vector || ''::tsvector AS v "
-                "FROM papers WHERE id = ANY(:found) OFFSET 0) AS found "
-                "ORDER BY rank DESC, id DESC LIMIT :limit"
-            ), {**params, "found": list(found)})  # fmt: skip
+            rows = connection.execute(
+                text(
+                    f"SELECT id, {rank} AS rank FROM (SELECT id, "
+                    "search_vector || ''::tsvector AS v FROM papers WHERE id = ANY(:found) "
+                    "OFFSET 0) AS found ORDER BY rank DESC, id DESC LIMIT :limit"
+                ),
+                {**params, "found": list(found)},
+            )
             return [(int(paper_id), float(score)) for paper_id, score in rows]
 
     def newest_in_category(self, category: str, limit: int) -> list[int]:
@@ -206,9 +215,11 @@ class PostgresKeywordIndex:
         return 0
 
     def sync(
-        self, sessions: sessionmaker[Session], *,
+        self,
+        sessions: sessionmaker[Session],
+        *,
         on_progress: Callable[[int, int], None] | None = None,
-    ) -> int:  # fmt: skip
+    ) -> int:
         return 0
 
     def reload(self) -> None:
@@ -221,11 +232,13 @@ class PostgresKeywordIndex:
         if count == 0:
             return
         with self.engine.connect() as connection:
-            analysed, papers = connection.execute(text(
-                "SELECT coalesce(last_analyze, last_autoanalyze) IS NOT NULL, n_live_tup "
-                "FROM pg_stat_user_tables WHERE relname = 'papers' "
-                "AND schemaname = current_schema()"
-            )).one()  # fmt: skip
+            analysed, papers = connection.execute(
+                text(
+                    "SELECT coalesce(last_analyze, last_autoanalyze) IS NOT NULL, n_live_tup "
+                    "FROM pg_stat_user_tables WHERE relname = 'papers' "
+                    "AND schemaname = current_schema()"
+                )
+            ).one()
         if analysed and count * 10 < papers:
             return
         with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
@@ -235,8 +248,9 @@ class PostgresKeywordIndex:
         pass  # the connections are the site's engine's
 
 
-def _candidates_sql(words: list[str], matches: dict[int, float], rarest_first: list[int],
-                    conditions: str) -> str:  # fmt: skip
+def _candidates_sql(
+    words: list[str], matches: dict[int, float], rarest_first: list[int], conditions: str
+) -> str:
     """The ids of the candidate sets (see the module doc); `words[i]` is the SQL of word i's
     tsquery, `rarest_first` the distinct words, rarest first."""
 

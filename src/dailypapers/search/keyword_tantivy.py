@@ -181,8 +181,9 @@ class TantivyKeywordIndex:
         """Paper ids of the category, newest publication first (a fast-field sort)."""
         query = tantivy.Query.term_query(self.schema, "category", category.lower())
         searcher = self._index.searcher()
-        hits = searcher.search(query, limit, count=False, order_by_field="published",
-                               order=tantivy.Order.Desc).hits  # fmt: skip
+        hits = searcher.search(
+            query, limit, count=False, order_by_field="published", order=tantivy.Order.Desc
+        ).hits
         ids = searcher.fast_field_values("id", [address for _, address in hits])
         return [int(paper_id) for paper_id in ids if paper_id is not None]
 

@@ -98,8 +98,7 @@ AdminRequired = Annotated[Member, Depends(_admin)]
 ApiMember = Annotated[Member, Depends(_api_member)]
 
 
-def _csrf_form(request: Request,
-               csrf_token: Annotated[str, Form(max_length=200)] = "") -> None:  # fmt: skip
+def _csrf_form(request: Request, csrf_token: Annotated[str, Form(max_length=200)] = "") -> None:
     check_csrf(request, csrf_token)
 
 

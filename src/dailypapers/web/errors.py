@@ -125,12 +125,18 @@ def install_error_handlers(app: FastAPI) -> None:
     async def database_unreachable(request: Request, error: Exception) -> Response:
         # The database restarts or is out of reach: say so at once; the pool reconnects (each
         # connection is tested before use), so the next requests succeed when it is back.
-        log.warning("database unreachable on %s %s: %s", request.method, request.url.path,
-                    str(error).splitlines()[0][:200])  # fmt: skip
+        log.warning(
+            "database unreachable on %s %s: %s",
+            request.method,
+            request.url.path,
+            str(error).splitlines()[0][:200],
+        )
         response = error_page(
-            request, 503, "The database cannot be reached right now; nothing was changed. "
+            request,
+            503,
+            "The database cannot be reached right now; nothing was changed. "
             "Please try again in a few seconds.",
-        )  # fmt: skip
+        )
         response.headers["Retry-After"] = "5"
         return response
 

@@ -17,8 +17,9 @@ ContextProcessor = Callable[[Request], dict[str, Any]]
 
 
 def make_templates(context_processors: Sequence[ContextProcessor] = ()) -> Jinja2Templates:
-    templates = Jinja2Templates(directory=str(TEMPLATES_DIR),
-                                context_processors=list(context_processors))  # fmt: skip
+    templates = Jinja2Templates(
+        directory=str(TEMPLATES_DIR), context_processors=list(context_processors)
+    )
     env = templates.env
     env.filters.update(FILTERS)
     env.globals.update(split_abstract=split_abstract, csrf_token=csrf_token, pop_flash=pop_flash)
