@@ -120,6 +120,7 @@ def make_settings(data_dir: Path, **overrides: Any) -> Settings:
         "load_demo_data": False,
         "embed_in_background": False,
         "harvest_scheduler": False,  # tests never reach the real arXiv
+        "searches_per_minute": 100_000,  # tests search faster than people; test_bounds sets 60
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from collections import Counter
 from datetime import date
 from typing import Any
@@ -173,6 +174,23 @@ def test_cursor_pagination_walks_papers_by_publication_date(client: httpx.Client
     assert seen == sorted(seen, reverse=True)
     newest = max(r["published"] for r in hf_rows if r["published"])
     assert seen[0][0] == f"{newest}T00:00:00.000Z"
+
+
+def test_only_cursors_the_api_gave_are_accepted(client: httpx.Client) -> None:
+    given = client.get("/api/papers?limit=2").links["next"]["url"]
+    cursor = httpx.URL(given).params["cursor"]
+    assert client.get("/api/papers", params={"cursor": cursor, "limit": 2}).status_code == 200
+    # Well-formed positions nobody was given: the old unsigned form, and a signed one edited.
+    forgeries = [base64.urlsafe_b64encode(b"2025-09-30|2510.00184").decode()]
+    if "." in cursor:
+        payload, signature = cursor.rsplit(".", 1)
+        edited = base64.urlsafe_b64encode(b'["2099-01-01","2510.00184"]').decode().rstrip("=")
+        forgeries += [f"{edited}.{signature}", f"{payload}.{signature[::-1]}"]
+    for forged in forgeries:
+        response = client.get("/api/papers", params={"cursor": forged})
+        assert response.status_code == 400, forged
+        assert response.json()["error"] == "cursor: not a cursor given by this API"
+    assert len(forgeries) == 3
 
 
 def test_openapi_and_health(client: httpx.Client, hf_rows: list[dict[str, Any]]) -> None:

@@ -54,3 +54,19 @@ def test_malformed_ids_are_refused_with_a_reason(text: str, reason: str) -> None
 def test_str_keeps_the_version() -> None:
     assert str(parse_arxiv_id("arXiv:2510.00184v2")) == "2510.00184v2"
     assert str(parse_arxiv_id("math.CA/0611800")) == "math/0611800"
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("２５１０.00184", "not an arXiv id"),  # full-width digits
+        ("2510.００１８４", "not an arXiv id"),
+        ("٢٥١٠.٠٠١٨٤", "not an arXiv id"),  # Arabic-Indic digits
+        ("hep-th/９９０１００１", "not an arXiv id"),
+        ("2510.00184v２", "not an arXiv id"),
+        ("2510.00184v99999999999999999999999", "versions go up to v9999"),
+    ],
+)
+def test_only_ascii_digits_and_real_versions_make_an_id(text: str, reason: str) -> None:
+    with pytest.raises(InvalidArxivId, match=reason):
+        parse_arxiv_id(text)

@@ -24,6 +24,15 @@ def test_markdown_is_rendered_and_sanitised() -> None:
     assert 'href="javascript' not in html and "<b>" not in html and "&lt;b&gt;raw" in html
 
 
+def test_markdown_keeps_what_the_editor_promises() -> None:
+    html = render("~~gone~~ and **kept**\n\n# Results\n\n## Setup\n\n###### Aside\n\nText")
+    assert "<s>gone</s>" in html
+    # Headings stay headings, below the page's own h1/h2: # → h3, ## → h4, down to h6.
+    assert "<h3>Results</h3>" in html and "<h4>Setup</h4>" in html and "<h6>Aside</h6>" in html
+    table = render("| a | b |\n|---|:-:|\n| 1 | 2 |")
+    assert "<table>" in table and "<td>2</td>" in table and "style" not in table
+
+
 def test_comment_thread_edit_delete_hide_and_counts(community: Community) -> None:
     arxiv_id = community.arxiv_ids[0]
     with community.factory() as session, session.begin():

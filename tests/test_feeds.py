@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
+from xml.etree import ElementTree
 
 import feedparser
 import httpx
 import pytest
+from sqlalchemy import select, update
+
+from dailypapers.papers.importing import load_file
+from dailypapers.papers.models import Paper
+
+from .conftest import LiveServer, make_settings, prepare_database
 
 
 @pytest.mark.parametrize("kind", ["rss", "atom"])
@@ -63,3 +72,39 @@ def test_conditional_get(client: httpx.Client) -> None:
     assert (
         client.get("/feeds/daily.rss", headers={"If-Modified-Since": "garbage"}).status_code == 200
     )
+
+
+CONTROL = "\x01\x0b\x1b\x1f\ufffe"  # characters XML 1.0 forbids
+
+
+@pytest.mark.parametrize("kind", ["rss", "atom"])
+def test_feeds_stay_valid_xml_whatever_a_title_holds(
+    tmp_path: Path, hf_rows: list[dict[str, Any]], kind: str
+) -> None:
+    settings = make_settings(tmp_path)
+    engine, factory = prepare_database(settings)
+    rows = [dict(row) for row in hf_rows if row.get("featured_date")][-5:]
+    rows[0]["title"] = f"Cleaned{CONTROL}on the way in"
+    rows[1]["authors"] = [f"Ann{CONTROL}Lee", *rows[1]["authors"]]
+    source = tmp_path / "papers.jsonl"
+    source.write_text("".join(json.dumps(row) + "\n" for row in rows))
+    assert load_file(factory, source, settings.zone).counts.new == 5
+    with factory() as session, session.begin():  # a row stored before titles were cleaned
+        session.execute(
+            update(Paper)
+            .where(Paper.arxiv_id == rows[2]["arxiv_id"])
+            .values(title=f"Stored{CONTROL}long ago", abstract=f"An{CONTROL}abstract")
+        )
+    engine.dispose()
+
+    with LiveServer(settings) as server, httpx.Client(base_url=server.url) as http:
+        for path in (f"/feeds/daily.{kind}", f"/feeds/trending.{kind}"):
+            body = http.get(path).content
+            ElementTree.fromstring(body)  # well-formed XML 1.0
+            feed = feedparser.parse(body)
+            assert not feed.bozo, feed.get("bozo_exception")
+            titles = {" ".join(entry.title.split()) for entry in feed.entries}
+            assert {"Cleaned on the way in", "Stored long ago"} <= titles
+    with factory() as session:
+        authors = session.scalar(select(Paper.authors).where(Paper.arxiv_id == rows[1]["arxiv_id"]))
+    assert authors is not None and authors[0] == "Ann Lee"

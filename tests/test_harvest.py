@@ -290,6 +290,7 @@ def test_the_cli_refuses_bad_input_with_usage_errors(
 ) -> None:
     for args, message in [
         (["--from", "2026-13-01"], "not a date"),
+        (["--from", "2026-11-01", "--until", "9999-12-31"], "out of range"),
         (["--from", "2026-11-10", "--until", "2026-11-01"], "after --until"),
         (["--category", "cs LG"], "not an arXiv category"),
         (["2026-11-01"], "only taken with --from-hf"),

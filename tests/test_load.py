@@ -353,3 +353,43 @@ def test_corrupt_files_get_a_message_not_a_traceback(
     result = load_file(database, path, settings.zone)
     assert result.error is not None or result.counts.rejected == 1
     assert stored(database) == {}
+
+
+def test_rows_that_would_overflow_or_recurse_are_rejected_and_the_rest_loads(
+    tmp_path: Path, database, settings: Settings
+) -> None:
+    good = corpus_rows(4)
+
+    def snapshot(number: int, label: str = "v1", authors: str | None = None) -> dict[str, Any]:
+        item = snapshot_item(dict(good[1], arxiv_id=f"2501.{number:05d}"))
+        item["versions"][0]["version"] = label
+        if authors is not None:
+            item["authors"], item["authors_parsed"] = authors, [[authors, "", ""]]
+        return item
+
+    def nested(depth: int) -> str:
+        return "{" * depth + "Ann" + "}" * depth
+
+    hostile = [  # each with the reason it must be refused for
+        (dict(good[1], arxiv_id="2501.00001v99999999999999999999999"), "versions go up to v9999"),
+        (snapshot(2, "v²"), "'v²' is not a version like v2"),
+        (snapshot(3, "v" + "9" * 5_000), "'v9999999999999999999' is not a version like v2"),
+        (snapshot(4, "v0"), "version: '0' is not a version from 1 to 9999"),
+        (snapshot(5, authors=nested(3_000)), "authors has an entry 6,003 characters long"),
+        (snapshot(6, authors=nested(450)), "nests too deeply to read"),
+        (dict(good[1], arxiv_id="2501.00007", upvotes=2**63), "from 0 to 2,147,483,647"),
+        (dict(good[1], arxiv_id="2501.00008", featured_date="9999-12-31"), "out of range"),
+        (dict(good[1], arxiv_id="2501.00009", categories=["x" * 33]), "33 characters long"),
+        (dict(good[1], arxiv_id="２５０１.00010"), "not an arXiv id"),  # full-width digits
+    ]
+    rows = [good[0], *(row for row, _ in hostile), good[2], snapshot_item(good[3])]
+    path = tmp_path / "hostile.jsonl"
+    path.write_text("".join(json.dumps(row) + "\n" for row in rows))
+
+    result = load_file(database, path, settings.zone)
+    assert result.error is None
+    reasons = {line: reason for _, line, reason in result.counts.rejections}
+    assert set(reasons) == set(range(2, 2 + len(hostile))), reasons
+    for line, (_, expected) in enumerate(hostile, start=2):
+        assert expected in reasons[line], (line, reasons[line])
+    assert set(stored(database)) == {row["arxiv_id"] for row in (good[0], good[2], good[3])}

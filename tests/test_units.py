@@ -143,3 +143,17 @@ def test_records_normalise_and_refuse() -> None:
     for fields, reason in bad:
         with pytest.raises(RejectedRecord, match=reason):
             build_record(**fields)
+
+
+def test_rate_limits_count_a_sliding_window_across_a_boundary(database) -> None:  # type: ignore[no-untyped-def]
+    """Eleven log-in attempts within seconds: the eleventh is refused even when a fixed window
+    ends among them (5 before the minute turns, 6 after)."""
+    from dailypapers.web.ratelimit import LOGIN, hit
+
+    engine = database.kw["bind"]
+    boundary = 1_800_000_000 // 60 * 60 + 60.0
+    decisions = [hit(engine, LOGIN, "10.0.0.1", now=boundary - 1 + i * 0.2) for i in range(5)]
+    decisions += [hit(engine, LOGIN, "10.0.0.1", now=boundary + 0.5 + i * 0.2) for i in range(6)]
+    assert [d.allowed for d in decisions] == [True] * 10 + [False]
+    # An hour later the old windows no longer count.
+    assert hit(engine, LOGIN, "10.0.0.1", now=boundary + 3600).allowed

@@ -12,11 +12,13 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import anyio.to_thread
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
+from starlette.types import ASGIApp
 
 from dailypapers import __version__, health
 from dailypapers.curation import comment_routes, links, submit_routes
@@ -35,16 +37,32 @@ from dailypapers.search import api as search_api
 from dailypapers.search import pages as search_pages
 from dailypapers.settings import Settings, get_settings
 from dailypapers.site import WEB_QUERY_BUDGET_SECONDS, Site
+from dailypapers.web.bodylimit import BodyLimitMiddleware
 from dailypapers.web.cache import ResponseCacheMiddleware
 from dailypapers.web.deps import viewer_context
 from dailypapers.web.errors import install_error_handlers
+from dailypapers.web.openapi import install_openapi
+from dailypapers.web.ratelimit import RateLimitHeadersMiddleware
 from dailypapers.web.responses import JSONBytesResponse
+from dailypapers.web.routemap import RouteMap
 from dailypapers.web.security import SecurityHeadersMiddleware
 from dailypapers.web.templating import make_templates
 
 THREADPOOL_SIZE = 4
 FIRST_KEYWORD_ROUND_SECONDS = 3.0
 STATIC_DIR = Path(__file__).resolve().parent / "static"
+
+
+class DailyPapersApp(FastAPI):
+    """FastAPI with the security headers outside everything: even outside the middleware that
+    answers an unexpected exception with 500, which Starlette puts outside `add_middleware`'s."""
+
+    def __init__(self, *, hsts: bool, **kwargs: Any) -> None:
+        self.hsts = hsts
+        super().__init__(**kwargs)
+
+    def build_middleware_stack(self) -> ASGIApp:
+        return SecurityHeadersMiddleware(super().build_middleware_stack(), hsts=self.hsts)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -69,13 +87,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         read_revision.close()
         site.close()
 
-    app = FastAPI(
+    app = DailyPapersApp(
+        hsts=settings.base_url.startswith("https://"),
         title=settings.site_name,
         version=__version__,
         description="The daily papers of a research community. Field names follow Hugging "
         "Face's papers API, so `huggingface_hub.HfApi(endpoint=...)` works against this server.",
         lifespan=lifespan,
         default_response_class=JSONBytesResponse,
+        redoc_url=None,  # ReDoc loads its script from a CDN, which the CSP forbids; /docs stays
     )
     app.state.site = site
     app.state.templates = make_templates(context_processors=[viewer_context])
@@ -87,6 +107,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         dense = site.meaning.generation if site.meaning is not None else 0
         return read_revision(), dense, site.keyword.generation
 
+    routes = RouteMap(app)  # what middleware knows of a request's route before it runs
+    app.add_middleware(  # inside the sessions: its error pages show who is logged in
+        BodyLimitMiddleware,
+        max_bytes=settings.max_body_kb * 1024,
+        routes=routes,
+        session_cookie=SESSION_COOKIE,
+    )
     app.add_middleware(
         SessionMiddleware,
         secret_key=settings.resolved_secret_key(),
@@ -99,9 +126,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         ResponseCacheMiddleware,
         revision=current_revision,
         today=lambda: datetime.now(settings.zone).date(),
+        max_bytes=settings.response_cache_mb * 1024 * 1024,
+        routes=routes,
     )
-    app.add_middleware(SecurityHeadersMiddleware)  # outermost: cached responses get it too
+    app.add_middleware(RateLimitHeadersMiddleware)  # on every answer of a rate-limited route
+    # The security headers wrap all of this, cached answers and 500s included (DailyPapersApp).
     install_error_handlers(app)
+    install_openapi(app, session_cookie=SESSION_COOKIE)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     for router in (
         search_api.router,  # before reading_api: /api/papers/{id} would take it
@@ -114,9 +145,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         feeds.router,
         submit_routes.router,
         submit_routes.pages,
-        reading_api.router,
         members_api.router,
         members_api.pages,
+        # After every /api/papers/{arxiv_id:path}/… route (old-style ids hold a slash): its
+        # /api/papers/{arxiv_id:path} would take their GETs, as /papers/{…:path} pages do last.
+        reading_api.router,
         members_pages.router,
         search_pages.router,
         health.router,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fcntl
+import time
 from datetime import UTC, datetime
 from operator import itemgetter
 from pathlib import Path
@@ -21,7 +22,7 @@ from sqlalchemy import (
     create_engine,
     event,
 )
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import ExceptionContext, make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.sql import FromClause
 from sqlalchemy.sql.dml import Insert
@@ -137,6 +138,46 @@ def insert_many(connection: Connection, table: FromClause, rows: list[dict[str, 
                 values[i] = process(values[i])
         converted.append(tuple(values))
     connection.exec_driver_sql(sql, converted)
+
+
+# Errors that say the database's storage refuses work (disk full, I/O error, read-only, corrupt),
+# by SQLite's error name or PostgreSQL's SQLSTATE (53: insufficient resources, 53100 disk full;
+# 58: system I/O; 25006: a read-only transaction, as on a standby; XX001/XX002: corrupt data).
+_SQLITE_STORAGE_ERRORS = ("SQLITE_FULL", "SQLITE_IOERR", "SQLITE_READONLY", "SQLITE_CORRUPT")
+_POSTGRES_STORAGE_STATES = ("53", "58", "25006", "XX001", "XX002")
+
+
+def storage_problem(error: BaseException) -> str | None:
+    """What the database said, when `error` means its storage refuses work; None otherwise
+    (a constraint, a lock wait, a lost connection)."""
+    name = getattr(error, "sqlite_errorname", None)
+    if isinstance(name, str) and name.startswith(_SQLITE_STORAGE_ERRORS):
+        return f"{str(error)[:200]} ({name})"
+    state = getattr(error, "sqlstate", None)
+    if isinstance(state, str) and state.startswith(_POSTGRES_STORAGE_STATES):
+        return f"{str(error).splitlines()[0][:200]} (SQLSTATE {state})"
+    return None
+
+
+class StorageFailures:
+    """The last statement or commit, in this process, that the database refused for a reason
+    of storage: `SELECT 1` still works on a full disk, so /healthz asks this as well."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._last: tuple[float, str] | None = None
+        event.listen(engine, "handle_error", self._seen)
+
+    def _seen(self, context: ExceptionContext) -> None:
+        problem = storage_problem(context.original_exception)
+        if problem is not None:
+            self._last = (time.monotonic(), problem)
+
+    def recent(self, within_seconds: float) -> tuple[float, str] | None:
+        """(seconds ago, what the database said) of the last failure in that time, or None."""
+        last = self._last
+        if last is None or time.monotonic() - last[0] > within_seconds:
+            return None
+        return time.monotonic() - last[0], last[1]
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

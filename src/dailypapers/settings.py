@@ -101,10 +101,31 @@ class Settings(BaseSettings):
         "turn off when a worker or `dailypapers index` does it.",
     )
     log_level: str = Field("info", description="Log level: debug, info, warning or error.")
+    response_cache_mb: int = Field(
+        64,
+        ge=0,
+        le=65536,
+        description="Memory the response cache of each web process may hold, in MiB; the "
+        "least recently used answers are dropped first (0: keep none).",
+    )
+    max_body_kb: int = Field(
+        192,  # the longest comment (20,000 characters, 3 bytes each) percent-encoded by a form
+        ge=1,
+        le=1048576,
+        description="Largest request body accepted (forms and JSON), in KiB; larger ones are "
+        "answered 413 without being read.",
+    )
+    searches_per_minute: int = Field(
+        60,
+        ge=0,
+        le=1_000_000,
+        description="Searches one IP address may make per minute in each web process (the "
+        "search page, its API and feeds, similar papers); more are answered 429 (0: no limit).",
+    )
     smtp_url: str = Field(
         "",
         description="Where email goes: smtp://user:password@host:587 (STARTTLS when offered), "
-        "smtps://user:password@host:465 (TLS); empty writes messages to the log instead.",
+        "smtps://user:password@host:465 (TLS); empty writes messages to standard error instead.",
     )
     mail_from: str = Field(
         "Daily Papers <noreply@localhost>", description="The From address of every email."
@@ -144,6 +165,20 @@ class Settings(BaseSettings):
         ge=0,
         le=600,
         description="Seconds between two requests to arXiv (arXiv asks for at least 3).",
+    )
+    arxiv_fetch_deadline: float = Field(
+        10.0,
+        ge=1,
+        le=120,
+        description="Seconds a submission waits for arXiv at most, its turn and the interval "
+        "between requests included; past it the member is told arXiv is not answering.",
+    )
+    arxiv_concurrent_fetches: int = Field(
+        2,
+        ge=1,
+        le=20,
+        description="How many submissions of papers new to the site may wait on arXiv at once "
+        "in each web process; more are answered 503 with Retry-After.",
     )
 
     arxiv_oai_url: str = Field(

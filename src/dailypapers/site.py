@@ -21,10 +21,11 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from dailypapers.database import make_engine, make_session_factory, upgrade
+from dailypapers.database import StorageFailures, make_engine, make_session_factory, upgrade
 from dailypapers.mail.sender import MailSender
 from dailypapers.settings import Settings
 from dailypapers.signing import Signer
+from dailypapers.web.ratelimit import MemoryCounts
 
 if TYPE_CHECKING:
     from dailypapers.arxiv.client import PoliteClient
@@ -42,6 +43,8 @@ class Site:
     def __init__(self, settings: Settings, database: Engine, *, query_budget: float) -> None:
         self.settings = settings
         self.database = database  # the SQLAlchemy engine
+        self.storage_failures = StorageFailures(database)  # writes refused: /healthz says so
+        self.rate_counts = MemoryCounts()  # limits counted in memory (search): web/ratelimit.py
         self.sessions: sessionmaker[Session] = make_session_factory(database)
         self.query_budget = query_budget
         self._lock = threading.Lock()
@@ -108,7 +111,9 @@ class Site:
         from dailypapers.arxiv.client import PoliteClient
 
         return PoliteClient(
-            interval=self.settings.arxiv_request_interval, contact_url=self.settings.base_url
+            interval=self.settings.arxiv_request_interval,
+            contact_url=self.settings.base_url,
+            max_waiting=self.settings.arxiv_concurrent_fetches,
         )
 
     # --- hooks ----------------------------------------------------------------------------

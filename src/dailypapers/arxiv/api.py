@@ -16,14 +16,17 @@ _ABS_ID = re.compile(r"arxiv\.org/abs/(.+?)(v\d+)?$")
 
 
 def fetch_papers(
-    client: PoliteClient, api_url: str, arxiv_ids: list[str]
+    client: PoliteClient, api_url: str, arxiv_ids: list[str], *, deadline: float | None = None
 ) -> dict[str, PaperRecord | RejectedRecord]:
     """The papers arXiv knows among `arxiv_ids`, validated like any import, by id (a record
     that fails validation is given as the RejectedRecord saying why).
 
-    Ids arXiv does not know are simply missing; a malformed id raises ArxivError."""
+    Ids arXiv does not know are simply missing; a malformed id raises ArxivError. With
+    `deadline`, the request gives up after that many seconds (`PoliteClient.get`)."""
     response = client.get(
-        api_url, params={"id_list": ",".join(arxiv_ids), "max_results": str(len(arxiv_ids))}
+        api_url,
+        params={"id_list": ",".join(arxiv_ids), "max_results": str(len(arxiv_ids))},
+        deadline=deadline,
     )
     content_type = response.headers.get("content-type", "")
     if "html" in content_type and "xml" not in content_type:

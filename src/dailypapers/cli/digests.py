@@ -26,21 +26,22 @@ def digest_send(
 
     Safe to stop and run again: digests already sent are skipped, interrupted ones are sent.
     """
-    from datetime import date, datetime
+    from datetime import datetime
     from functools import partial
 
     from dailypapers.digests.delivery import send_digests
     from dailypapers.digests.parallel import can_run_in_parallel, send_in_parallel
     from dailypapers.digests.schedule import DAY_NAMES, daily_period, parse_days, weekly_period
+    from dailypapers.papers.periods import InvalidPeriod, parse_day
     from dailypapers.site import Site
 
     site_settings = settings()
     if period not in ("daily", "weekly"):
         fail("--period must be daily or weekly")
     try:
-        today = date.fromisoformat(day) if day else datetime.now(site_settings.zone).date()
-    except ValueError:
-        fail(f"--date: {day!r} is not a date (YYYY-MM-DD)")
+        today = parse_day(day) if day else datetime.now(site_settings.zone).date()
+    except InvalidPeriod as error:
+        fail(f"--date: {error}")
     due = (
         daily_period(today, parse_days(site_settings.digest_days))
         if period == "daily"

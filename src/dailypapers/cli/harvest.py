@@ -24,10 +24,12 @@ if TYPE_CHECKING:
 def _date_option(name: str, value: str | None) -> date | None:
     if value is None:
         return None
+    from dailypapers.papers.periods import InvalidPeriod, parse_day
+
     try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise typer.BadParameter(f"{value!r} is not a date (YYYY-MM-DD)", param_hint=name) from None
+        return parse_day(value)
+    except InvalidPeriod as error:
+        raise typer.BadParameter(str(error), param_hint=name) from None
 
 
 def harvest(

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from dailypapers.cli.common import console, opened_site, settings
+from dailypapers.settings import get_settings
 
 DEMO_DATA = Path(__file__).parent.parent / "demo" / "daily_papers_demo.jsonl.gz"
 
@@ -30,7 +32,17 @@ def serve(
         if empty and site_settings.load_demo_data:
             console.print("Empty database: loading the bundled demo papers (real HF Daily Papers).")
             load_files(site, [DEMO_DATA])
-    console.print(f"Serving {site_settings.site_name} on http://{host}:{port}")
+    listening = listening_url(host, port)
+    if "base_url" not in site_settings.model_fields_set:
+        # Links in emails and feeds name the address served here; the web processes (this
+        # one, or those uvicorn starts) read their settings from the environment.
+        os.environ["DAILYPAPERS_BASE_URL"] = listening
+        get_settings.cache_clear()
+    if not site_settings.smtp_url:
+        console.print(
+            "No DAILYPAPERS_SMTP_URL: emails are written here, on standard error, instead."
+        )
+    console.print(f"Serving {site_settings.site_name} on {listening}")
     uvicorn.run(
         "dailypapers.app:create_app",
         factory=True,
@@ -40,3 +52,15 @@ def serve(
         log_level=site_settings.log_level,
         proxy_headers=True,
     )
+
+
+def listening_url(host: str, port: int) -> str:
+    """The address a browser on this machine reaches `serve` at (a wildcard address means
+    this machine too)."""
+    if host in ("0.0.0.0", ""):
+        host = "127.0.0.1"
+    elif host == "::":
+        host = "::1"
+    if ":" in host:  # an IPv6 address
+        host = f"[{host.strip('[]')}]"
+    return f"http://{host}:{port}"

@@ -10,6 +10,7 @@ from dailypapers.discussion.routes import back_to_paper, comment_paper
 from dailypapers.discussion.service import CommentRefused
 from dailypapers.web.deps import CsrfChecked, CurrentMember, SessionDep
 from dailypapers.web.errors import Forbidden
+from dailypapers.web.params import DbId
 
 pages = APIRouter(include_in_schema=False)
 
@@ -21,7 +22,7 @@ def hide_form(
     member: CurrentMember,
     request: Request,
     session: SessionDep,
-    comment_id: int,
+    comment_id: DbId,
 ) -> Response:
     if not member.is_curator:
         raise Forbidden("Only curators can hide comments.")

@@ -25,6 +25,7 @@ from dailypapers.database import utcnow
 from dailypapers.harvest.models import Proposal
 from dailypapers.members.models import Member
 from dailypapers.papers.models import DailyEntry, Paper
+from dailypapers.papers.records import PaperRecord
 from dailypapers.revisions import bump_revision
 
 # Curators are exempt from the rules that take a number (age, submissions a day).
@@ -55,11 +56,20 @@ def feature(
     *,
     arxiv: PoliteClient,
     api_url: str,
+    fetched: PaperRecord | None = None,
 ) -> Submitted:
-    """Put the paper (an arXiv id or URL) on the list of `day`, the curator as its submitter."""
+    """Put the paper (an arXiv id or URL) on the list of `day`, the curator as its submitter
+    (`fetched`: its arXiv record, when the caller fetched it already)."""
     try:
         done = submit(
-            session, arxiv, api_url, text, member=curator, today=day, rules=CURATORS_RULES
+            session,
+            arxiv,
+            api_url,
+            text,
+            member=curator,
+            today=day,
+            rules=CURATORS_RULES,
+            fetched=fetched,
         )
     except SubmissionRefused as error:
         raise CurationRefused(str(error)) from None

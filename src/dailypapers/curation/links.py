@@ -52,7 +52,7 @@ def set_links(
     bump_revision(session)
 
 
-@pages.post("/papers/{arxiv_id}/links")
+@pages.post("/papers/{arxiv_id:path}/links")
 def links_form(
     _csrf: CsrfChecked,
     member: CurrentMember,

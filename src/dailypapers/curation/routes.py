@@ -9,13 +9,17 @@ from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
+from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from dailypapers.curation import featuring, moderation
 from dailypapers.curation.moderation import CurationRefused
 from dailypapers.curation.overview import admin_overview
+from dailypapers.curation.submissions import SubmissionRefused, Submitted
+from dailypapers.curation.submit_routes import record_if_new
 from dailypapers.discussion.service import CommentRefused
-from dailypapers.members.models import ROLES
+from dailypapers.members.models import ROLES, Member
+from dailypapers.papers.records import PaperRecord
 from dailypapers.web.deps import (
     AdminRequired,
     CsrfChecked,
@@ -26,6 +30,7 @@ from dailypapers.web.deps import (
 )
 from dailypapers.web.flash import flash
 from dailypapers.web.pages import render_page
+from dailypapers.web.params import DbId
 
 pages = APIRouter(include_in_schema=False)
 Text = Annotated[str, Form(max_length=300)]
@@ -63,7 +68,7 @@ def admin_page(
 
 
 @pages.post("/admin/feature")
-def feature(
+async def feature(
     _csrf: CsrfChecked,
     curator: CuratorRequired,
     request: Request,
@@ -72,24 +77,48 @@ def feature(
     arxiv_id: Text = "",
     day: Text = "",
 ) -> Response:
+    """Async like submissions: a paper new to the site is fetched off the page threads."""
     try:
         featured_on = date.fromisoformat(day.strip())
     except ValueError:
         return _done(request, f"{day[:20]!r} is not a date (YYYY-MM-DD).")
     try:
-        done = featuring.feature(
+        record = await record_if_new(
+            site,
             session,
-            curator,
             arxiv_id,
-            featured_on,
-            arxiv=site.arxiv,
-            api_url=site.settings.arxiv_api_url,
+            member=curator,
+            today=featured_on,
+            rules=featuring.CURATORS_RULES,
         )
-    except CurationRefused as error:
+        done = await run_in_threadpool(
+            _feature, site, session, curator, arxiv_id, featured_on, record
+        )
+    except (CurationRefused, SubmissionRefused) as error:
         return _done(request, str(error))
+    return _done(request, f"Featured {done.arxiv_id} on {featured_on.isoformat()}.")
+
+
+def _feature(
+    site: SiteDep,
+    session: SessionDep,
+    curator: Member,
+    text: str,
+    day: date,
+    record: PaperRecord | None,
+) -> Submitted:
+    done = featuring.feature(
+        session,
+        curator,
+        text,
+        day,
+        arxiv=site.arxiv,
+        api_url=site.settings.arxiv_api_url,
+        fetched=record,
+    )
     session.commit()
     site.papers_stored([done.paper_id])
-    return _done(request, f"Featured {done.arxiv_id} on {featured_on.isoformat()}.")
+    return done
 
 
 @pages.post("/admin/proposals/{proposal_id}/{decision}")
@@ -99,7 +128,7 @@ def decide_proposal(
     request: Request,
     site: SiteDep,
     session: SessionDep,
-    proposal_id: int,
+    proposal_id: DbId,
     decision: str,
 ) -> Response:
     """Accept (the paper joins the proposal's list, the curator as its submitter) or reject."""
@@ -167,7 +196,7 @@ def hide_comment(
     curator: CuratorRequired,
     request: Request,
     session: SessionDep,
-    comment_id: int,
+    comment_id: DbId,
 ) -> Response:
     try:
         moderation.hide_comment(session, curator, comment_id, True)
@@ -183,7 +212,7 @@ def change_member(
     acting_admin: AdminRequired,
     request: Request,
     session: SessionDep,
-    member_id: int,
+    member_id: DbId,
     action: Text = "",
     role: Text = "",
 ) -> Response:

@@ -310,7 +310,7 @@ def _deliver(
 
     for delay in (*RETRY_DELAYS, None):
         try:
-            site.sender.send(message, before_end=record_sent)
+            site.sender.send(message, to=digest.subscriber.email, before_end=record_sent)
         except TemporaryMailError as error:
             undo_sent()
             _write(session, row, attempts=row.attempts + 1, last_error=str(error)[:500])

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
 from email.utils import format_datetime, parsedate_to_datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from urllib.parse import urlencode, urlsplit
 
 from fastapi import APIRouter, HTTPException, Query, Request
@@ -19,9 +19,10 @@ from dailypapers.display.filters import TEMPLATES_DIR
 from dailypapers.papers import feed as daily
 from dailypapers.papers.feed import PaperItem, paper_items
 from dailypapers.papers.models import DailyEntry, Paper
+from dailypapers.papers.records import xml_safe
 from dailypapers.search.query import SearchFilters
 from dailypapers.search.service import MAX_QUERY_CHARS, QueryTooLong, search_papers
-from dailypapers.web.deps import SessionDep, SettingsDep, SiteDep
+from dailypapers.web.deps import SearchCounted, SessionDep, SettingsDep, SiteDep
 
 router = APIRouter(include_in_schema=False)
 ITEMS = 50
@@ -32,11 +33,19 @@ MEDIA_TYPES = {
     "atom": "application/atom+xml; charset=utf-8",
 }
 
+
+def _xml_text(value: Any) -> Any:
+    """Every value a feed prints, without characters XML 1.0 forbids: papers stored before
+    records were cleaned of them must not make the whole feed unreadable."""
+    return xml_safe(value) if isinstance(value, str) else value
+
+
 _env = Environment(
     loader=FileSystemLoader(TEMPLATES_DIR / "feeds"),
     autoescape=select_autoescape(["rss", "atom"]),
     trim_blocks=True,
     lstrip_blocks=True,
+    finalize=_xml_text,
 )
 
 
@@ -130,6 +139,7 @@ def trending_feed(
 
 @router.get("/feeds/search.{kind}")
 def topic_feed(
+    _: SearchCounted,
     request: Request,
     session: SessionDep,
     settings: SettingsDep,

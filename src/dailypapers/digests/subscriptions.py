@@ -20,8 +20,8 @@ from dailypapers.database import utcnow
 from dailypapers.digests import emails
 from dailypapers.digests.letters import DigestTokens
 from dailypapers.digests.models import FREQUENCIES, MAX_TOPICS, Subscriber, Topic
+from dailypapers.mail.addresses import BadAddress, mailbox
 from dailypapers.mail.outbox import queue_mail
-from dailypapers.members.accounts import EMAIL, normalise_email
 from dailypapers.signing import BadLink, ExpiredLink, Signer
 
 CONFIRM_MAX_AGE = 7 * 24 * 3600
@@ -64,9 +64,10 @@ class Subscriptions:
         """Record the request and queue the confirmation email (or, to an address already
         subscribed, the link to its settings); the normalised address. SubscriptionProblem
         when the form is not right."""
-        address = normalise_email(email)
-        if len(address) > 320 or not EMAIL.match(address):
-            raise SubscriptionProblem("Enter an email address such as ada@example.org.")
+        try:
+            address = mailbox(email)  # one mailbox, in the form the hourly limit is keyed on
+        except BadAddress as problem:
+            raise SubscriptionProblem(str(problem)) from None
         if frequency not in FREQUENCIES:
             raise SubscriptionProblem("Choose daily or weekly.")
         queries = topic_lines(topics)

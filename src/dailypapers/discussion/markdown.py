@@ -4,17 +4,36 @@ http, https and mailto links survive."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import nh3
 from markdown_it import MarkdownIt
+from markdown_it.renderer import RendererHTML
+from markdown_it.token import Token
 
 _markdown = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False})
 _markdown.enable(["strikethrough", "table"])
+
+# A comment's headings sit below the page's own (h1 the paper, h2 "Discussion"): `#` is h3,
+# `##` h4, and so on down to h6, so every Markdown heading stays a heading.
+HEADING_OFFSET = 2
+
+
+def _heading(self: RendererHTML, tokens: list[Token], index: int, options: Any, env: Any) -> str:
+    token = tokens[index]
+    token.tag = f"h{min(int(token.tag[1]) + HEADING_OFFSET, 6)}"
+    return self.renderToken(tokens, index, options, env)
+
+
+_markdown.add_render_rule("heading_open", _heading)
+_markdown.add_render_rule("heading_close", _heading)
 
 ALLOWED_TAGS = {
     "p",
     "br",
     "strong",
     "em",
+    "s",  # markdown-it's ~~strikethrough~~
     "del",
     "code",
     "pre",
@@ -25,6 +44,8 @@ ALLOWED_TAGS = {
     "a",
     "h3",
     "h4",
+    "h5",
+    "h6",
     "hr",
     "table",
     "thead",

@@ -13,23 +13,51 @@ from starlette.responses import Response
 from dailypapers.discussion import service
 from dailypapers.discussion.models import Comment
 from dailypapers.discussion.service import CommentRefused, ThreadComment
+from dailypapers.members.models import Member
 from dailypapers.papers.lookup import visible_paper
 from dailypapers.papers.models import Paper
 from dailypapers.web import ratelimit
 from dailypapers.web.deps import ApiMember, CsrfChecked, CurrentMember, RateLimited, SessionDep
 from dailypapers.web.flash import flash
+from dailypapers.web.openapi import MEMBER_AUTH, MEMBER_REFUSALS, errors
+from dailypapers.web.params import MAX_DB_ID, ArxivIdPath, DbId, DbIdForm
 from dailypapers.web.responses import JSONBytesResponse, json_error
 
 router = APIRouter(tags=["comments"])
 pages = APIRouter(include_in_schema=False)
 
 CommentLimit = Annotated[ratelimit.Decision, RateLimited(ratelimit.COMMENT, per="member")]
+Commenter = Annotated[Member, ApiMember("comment")]  # an API token needs "comment"
 BodyField = Annotated[str, Form(max_length=20_000)]
 
 
 class NewComment(BaseModel):
     body: str = Field(max_length=20_000, description="Markdown")
-    parentId: int | None = Field(None, description="Reply to this comment")
+    parentId: int | None = Field(None, ge=1, le=MAX_DB_ID, description="Reply to this comment")
+
+
+class CommentAuthorPublic(BaseModel):
+    name: str = Field(description="User name.")
+    fullname: str = Field(description="Display name.")
+
+
+class CommentPublic(BaseModel):
+    """One comment of `GET /api/papers/{arxiv_id}/comments`, with its replies."""
+
+    id: int
+    author: CommentAuthorPublic
+    body: str = Field(description="Markdown as written (empty once deleted).")
+    html: str = Field(description="The sanitised HTML shown on the page (empty once deleted).")
+    createdAt: str
+    editedAt: str | None
+    deleted: bool
+    hidden: bool
+    replies: list[CommentPublic]
+
+
+class CommentCreated(BaseModel):
+    id: int
+    html: str
 
 
 def comment_json(item: ThreadComment) -> dict[str, object]:
@@ -46,15 +74,31 @@ def comment_json(item: ThreadComment) -> dict[str, object]:
     }
 
 
-@router.get("/api/papers/{arxiv_id}/comments", summary="A paper's comments, threaded")
-def list_comments(session: SessionDep, arxiv_id: str) -> Response:
+@router.get(
+    "/api/papers/{arxiv_id:path}/comments",
+    response_model=list[CommentPublic],
+    responses=errors(400, 404, 422, 503),
+    summary="A paper's comments, threaded",
+)
+def list_comments(session: SessionDep, arxiv_id: ArxivIdPath) -> Response:
     paper = visible_paper(session, arxiv_id)
     return JSONBytesResponse([comment_json(item) for item in service.thread(session, paper.id)])
 
 
-@router.post("/api/papers/{arxiv_id}/comments", status_code=201, summary="Comment on a paper")
+@router.post(
+    "/api/papers/{arxiv_id:path}/comments",
+    status_code=201,
+    response_model=CommentCreated,
+    responses=errors(400, 404, *MEMBER_REFUSALS),
+    openapi_extra=MEMBER_AUTH,
+    summary="Comment on a paper",
+)
 def post_comment(
-    member: ApiMember, _: CommentLimit, session: SessionDep, arxiv_id: str, body: NewComment
+    member: Commenter,
+    _: CommentLimit,
+    session: SessionDep,
+    arxiv_id: ArxivIdPath,
+    body: NewComment,
 ) -> Response:
     """Markdown; raw HTML is not allowed and links get rel=nofollow. Needs a member (session
     cookie plus `X-CSRF-Token`, or an API token)."""
@@ -76,7 +120,7 @@ def back_to_paper(
     return RedirectResponse(f"/papers/{arxiv_id}{anchor}", status_code=303)
 
 
-@pages.post("/papers/{arxiv_id}/comments")
+@pages.post("/papers/{arxiv_id:path}/comments")
 def comment_form(
     _csrf: CsrfChecked,
     member: CurrentMember,
@@ -85,7 +129,7 @@ def comment_form(
     session: SessionDep,
     arxiv_id: str,
     body: BodyField = "",
-    parent_id: Annotated[int | None, Form()] = None,
+    parent_id: DbIdForm = None,
 ) -> Response:
     paper = visible_paper(session, arxiv_id)
     try:
@@ -110,7 +154,7 @@ def edit_form(
     member: CurrentMember,
     request: Request,
     session: SessionDep,
-    comment_id: int,
+    comment_id: DbId,
     body: BodyField = "",
 ) -> Response:
     _, arxiv_id = comment_paper(session, comment_id)
@@ -128,7 +172,7 @@ def delete_form(
     member: CurrentMember,
     request: Request,
     session: SessionDep,
-    comment_id: int,
+    comment_id: DbId,
 ) -> Response:
     _, arxiv_id = comment_paper(session, comment_id)
     try:

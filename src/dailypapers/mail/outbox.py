@@ -139,7 +139,7 @@ def _send(session: Session, sender: MailSender, message: OutboxMessage) -> str:
         _record(session, message, status="sent", sent_at=utcnow())
 
     try:
-        sender.send(email, before_end=record_sent)
+        sender.send(email, to=message.recipient, before_end=record_sent)
     except TemporaryMailError as error:
         attempts = message.attempts + 1
         if attempts < MAX_ATTEMPTS:

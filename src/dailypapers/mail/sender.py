@@ -2,13 +2,18 @@
 
 `DAILYPAPERS_SMTP_URL` picks the transport:
 
-* empty: the console backend — the message is written to the log (development);
+* empty: the console backend — each message is written to standard error, its text part
+  decoded so that links can be followed (development);
 * `smtp://user:password@host:587`: plain connection upgraded with STARTTLS when the server
   offers it (add `?starttls=required` to refuse a server that does not);
 * `smtps://user:password@host:465`: TLS from the first byte.
 
 Temporary failures (connection refused, 4xx replies) raise `TemporaryMailError`; permanent
 ones (5xx) raise `PermanentMailError`, so callers can retry or give up.
+
+The envelope recipient is the one address the caller names (checked by mail/addresses.py when
+it was taken), never read back from the message's headers: a `To:` header that a mail program
+would read as several addresses still reaches one mailbox.
 """
 
 from __future__ import annotations
@@ -18,11 +23,14 @@ import re
 import smtplib
 import socket
 import ssl
+import sys
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from email.message import EmailMessage, Message
-from email.utils import getaddresses, parseaddr
+from email.policy import EmailPolicy
+from email.utils import parseaddr
+from typing import TextIO
 
 from dailypapers.mail.raw import RawMessage
 from dailypapers.settings import SmtpTarget
@@ -44,10 +52,12 @@ class PermanentMailError(MailError):
 
 
 class MailSender:
-    def __init__(self, smtp_url: str, sender: str) -> None:
+    def __init__(self, smtp_url: str, sender: str, *, console: TextIO | None = None) -> None:
         self.target = SmtpTarget.from_url(smtp_url) if smtp_url else None
         self.sender = sender
+        self.console = console  # where the console backend writes (None: standard error)
         self._local = threading.local()  # a kept connection, per thread, inside `batch()`
+        self._console_lock = threading.Lock()
 
     @contextmanager
     def batch(self) -> Iterator[None]:
@@ -79,16 +89,21 @@ class MailSender:
         return message
 
     def send(
-        self, message: Message | RawMessage, *, before_end: Callable[[], None] | None = None
+        self,
+        message: Message | RawMessage,
+        *,
+        to: str,
+        before_end: Callable[[], None] | None = None,
     ) -> None:
-        """Send one message. `before_end`, if given, runs once the whole message is with the
-        server but before the final "." that asks it to deliver: a caller records the send
-        there, so that being killed at any moment leaves the message either recorded and
-        delivered, or neither (a server drops a message whose DATA never ended)."""
+        """Send one message to the one address `to` (the envelope recipient). `before_end`,
+        if given, runs once the whole message is with the server but before the final "."
+        that asks it to deliver: a caller records the send there, so that being killed at any
+        moment leaves the message either recorded and delivered, or neither (a server drops
+        a message whose DATA never ended)."""
         if "From" not in message:
             message["From"] = self.sender
         if self.target is None:
-            log.info("email (console backend):\n%s", message.as_string())
+            self._write_to_console(message, to)
             if before_end is not None:
                 before_end()
             return
@@ -98,7 +113,7 @@ class MailSender:
             if smtp is None:
                 smtp = self._connect()
             try:
-                _send_in_two_steps(smtp, self.sender, message, before_end)
+                _send_in_two_steps(smtp, self.sender, to, message, before_end)
             except BaseException:
                 self._local.smtp = smtp
                 self._drop()  # a failed conversation: start the next one afresh
@@ -116,6 +131,27 @@ class MailSender:
             raise kind(f"recipient refused: {codes}") from error
         except (OSError, smtplib.SMTPException) as error:
             raise TemporaryMailError(f"{type(error).__name__}: {error}") from error
+
+    def _write_to_console(self, message: Message | RawMessage, to: str) -> None:
+        """The console backend: the message as a person reads it (its text part decoded, not
+        quoted-printable), so that a link in it can be followed."""
+        text = None
+        if isinstance(message, EmailMessage):
+            part = message.get_body(("plain",))
+            text = part.get_content() if isinstance(part, EmailMessage) else None
+        if text is None:
+            shown = message.as_string()
+        else:
+            head = "".join(f"{name}: {message.get(name)}\n" for name in ("From", "To", "Subject"))
+            shown = f"{head}\n{text}"
+        stream = self.console or sys.stderr
+        with self._console_lock:
+            stream.write(
+                f"----- email to {to} (console backend: DAILYPAPERS_SMTP_URL is not set) -----\n"
+                f"{shown.rstrip()}\n----- end of email -----\n"
+            )
+            stream.flush()
+        log.info("email to %s written to the console", to)
 
     def _connect(self) -> smtplib.SMTP:
         target = self.target
@@ -145,25 +181,29 @@ class MailSender:
 def _send_in_two_steps(
     smtp: smtplib.SMTP,
     sender: str,
+    recipient: str,
     message: Message | RawMessage,
     before_end: Callable[[], None] | None,
 ) -> None:
     """MAIL, RCPT, DATA and the message; then `before_end`; then the final "." (RFC 5321)."""
-    recipients = [address for _, address in getaddresses(message.get_all("To", []))]
     envelope_from = parseaddr(str(message.get("From", sender)))[1] or parseaddr(sender)[1]
     smtp.ehlo_or_helo_if_needed()
-    code, reply = smtp.mail(envelope_from)
+    options: list[str] = []
+    if not (recipient.isascii() and envelope_from.isascii()):
+        # Addresses taken now are ASCII (mail/addresses.py); one stored before needs SMTPUTF8.
+        if not smtp.has_extn("smtputf8"):
+            raise PermanentMailError(
+                f"{recipient!r} has letters outside ASCII and the server does not offer SMTPUTF8"
+            )
+        options.append("SMTPUTF8")
+    code, reply = smtp.mail(envelope_from, options)
     if code != 250:
         smtp.rset()
         raise smtplib.SMTPSenderRefused(code, reply, envelope_from)
-    refused = {}
-    for address in recipients:
-        code, reply = smtp.rcpt(address)
-        if code not in (250, 251):
-            refused[address] = (code, reply)
-    if len(refused) == len(recipients):
+    code, reply = smtp.rcpt(recipient)
+    if code not in (250, 251):
         smtp.rset()
-        raise smtplib.SMTPRecipientsRefused(refused)
+        raise smtplib.SMTPRecipientsRefused({recipient: (code, reply)})
     smtp.putcmd("data")
     code, reply = smtp.getreply()
     if code != 354:
@@ -172,7 +212,10 @@ def _send_in_two_steps(
     if isinstance(message, RawMessage):
         body = message.as_bytes()
     else:
-        body = message.as_bytes(policy=message.policy.clone(linesep="\r\n", max_line_length=998))
+        policy = message.policy.clone(linesep="\r\n", max_line_length=998)
+        if options and isinstance(policy, EmailPolicy):  # SMTPUTF8: UTF-8 headers as they are
+            policy = policy.clone(utf8=True)
+        body = message.as_bytes(policy=policy)
     body = re.sub(rb"(?m)^\.", b"..", body)  # dot-stuffing
     if not body.endswith(b"\r\n"):
         body += b"\r\n"

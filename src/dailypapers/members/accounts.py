@@ -2,7 +2,9 @@
 
 Nothing here tells a stranger whether an address has an account: sign-up with a known address
 and a reset request for an unknown one answer exactly like the other case (the owner of a known
-address gets an email saying what happened instead).
+address gets an email saying what happened instead), and in the same time: both branches of a
+sign-up hash the password and queue one email, and a reset request is looked up after the
+answer has gone (`request_reset` runs as the route's background task).
 
 Emails are queued in the outbox in the caller's transaction: they leave once it commits (and
 never for a sign-up that rolls back). The caller nudges the outbox after its commit.
@@ -19,8 +21,10 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from dailypapers.database import utcnow
+from dailypapers.mail.addresses import BadAddress, mailbox, same_mailbox
 from dailypapers.mail.outbox import queue_mail
 from dailypapers.members import emails
+from dailypapers.members.auth import end_every_session
 from dailypapers.members.models import ROLES, Member
 from dailypapers.members.passwords import (
     hash_password,
@@ -33,7 +37,6 @@ from dailypapers.signing import BadLink, Signer
 CONFIRM_MAX_AGE = 3 * 24 * 3600
 RESET_MAX_AGE = 3600
 USERNAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{2,31}$")
-EMAIL = re.compile(r"^[^@\s<>\"']{1,64}@[^@\s<>\"']+\.[^@\s<>\"']{2,}$")
 RESERVED_USERNAMES = frozenset({"admin", "api", "login", "logout", "signup", "settings", "root"})
 
 
@@ -55,15 +58,20 @@ class SignUp:
             )
         elif self.username.lower() in RESERVED_USERNAMES:
             problems["username"] = "That user name is reserved; choose another."
-        if len(self.email) > 320 or not EMAIL.match(self.email):
-            problems["email"] = "Enter an email address such as ada@example.org."
+        try:
+            mailbox(self.email)
+        except BadAddress as error:
+            problems["email"] = str(error)
         if problem := password_problem(self.password):
             problems["password"] = problem
         return problems
 
 
 def normalise_email(email: str) -> str:
-    return email.strip().lower()
+    """The key an address is stored and looked up under: its canonical mailbox (see
+    mail/addresses.py), or, for text that is not one address, the text in lower case (so that
+    it finds nothing rather than something else)."""
+    return same_mailbox(email) or email.strip().lower()
 
 
 class Accounts:
@@ -97,8 +105,21 @@ class Accounts:
     # --- sign-up and confirmation ----------------------------------------------------------
     def sign_up(self, session: Session, form: SignUp) -> Member | None:
         """Create an unconfirmed member and email the confirmation link. Returns None (and
-        emails the owner instead) when the address already has an account."""
-        email = normalise_email(form.email)
+        emails the owner instead) when the address already has an account.
+
+        Both branches do the same costly work (the user name looked up, the password hashed,
+        one email rendered and queued), so that the time of the answer does not tell whether
+        the address has an account. AccountError when the user name is taken, whichever the
+        address."""
+        try:
+            email = mailbox(form.email)
+        except BadAddress as problem:
+            raise AccountError(str(problem)) from None
+        if session.scalar(
+            select(Member.id).where(func.lower(Member.username) == form.username.lower())
+        ):
+            raise AccountError("That user name is taken; choose another.")
+        password_hash = hash_password(form.password)
         existing = session.scalar(select(Member).where(Member.email == email))
         if existing is not None:
             queue_mail(
@@ -111,15 +132,11 @@ class Accounts:
                 ),
             )
             return None
-        if session.scalar(
-            select(Member.id).where(func.lower(Member.username) == form.username.lower())
-        ):
-            raise AccountError("That user name is taken; choose another.")
         member = Member(
             username=form.username,
             email=email,
             display_name=form.username,
-            password_hash=hash_password(form.password),
+            password_hash=password_hash,
         )
         session.add(member)
         session.flush()
@@ -174,7 +191,7 @@ class Accounts:
     # --- password reset --------------------------------------------------------------------
     def request_reset(self, session: Session, email: str) -> None:
         """Queue a reset link to the address's member, if there is one (the page says the
-        same either way)."""
+        same either way, and is sent before this runs)."""
         member = session.scalar(select(Member).where(Member.email == normalise_email(email)))
         if member is None or member.disabled or member.email is None:
             return
@@ -206,8 +223,9 @@ class Accounts:
 
 
 def set_password(member: Member, password: str) -> None:
+    """The new password; every session and API token of the member ends with the old one."""
     member.password_hash = hash_password(password)
-    member.session_version += 1  # every older session ends
+    end_every_session(member)
 
 
 def create_member(
@@ -219,7 +237,7 @@ def create_member(
     form = SignUp(username, email, password)
     if problems := form.problems():
         raise AccountError(" ".join(problems.values()))
-    email = normalise_email(email)
+    email = mailbox(email)
     if session.scalar(
         select(Member.id).where(
             or_(Member.email == email, func.lower(Member.username) == username.lower())

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from dailypapers.members.accounts import create_member
+from dailypapers.members.auth import end_every_session
 from dailypapers.members.models import ROLES, Member
 
 MEMBERS_LISTED = 50  # on /admin, newest first
@@ -47,10 +48,10 @@ def newest_members(session: Session, name_contains: str = "") -> list[Member]:
 
 
 def set_disabled(member: Member, disabled: bool) -> None:
-    """Disable a member (logged out everywhere: their sessions' version is bumped, and they can
-    no longer log in or act), or enable them again."""
+    """Disable a member (logged out everywhere and their API tokens revoked, and they can no
+    longer log in or act), or enable them again."""
     if disabled:
-        member.session_version += 1
+        end_every_session(member)
     member.disabled = disabled
 
 

@@ -17,12 +17,15 @@ from dailypapers.papers.lookup import visible_paper
 from dailypapers.web import ratelimit
 from dailypapers.web.deps import ApiMember, CsrfChecked, CurrentMember, RateLimited, SessionDep
 from dailypapers.web.errors import safe_next
+from dailypapers.web.openapi import MEMBER_AUTH, MEMBER_REFUSALS, errors
+from dailypapers.web.params import ArxivIdPath
 from dailypapers.web.responses import JSONBytesResponse
 
 router = APIRouter(tags=["votes"])
 pages = APIRouter(include_in_schema=False)
 
 VoteLimit = Annotated[ratelimit.Decision, RateLimited(ratelimit.VOTE, per="member")]
+Voter = Annotated[Member, ApiMember("vote")]  # an API token needs the "vote" scope
 
 
 class UpvoteState(BaseModel):
@@ -42,26 +45,32 @@ def _vote_json(result: VoteResult) -> Response:
 
 
 @router.post(
-    "/api/papers/{arxiv_id}/upvote",
+    "/api/papers/{arxiv_id:path}/upvote",
     response_model=UpvoteState,
+    responses=errors(400, 404, *MEMBER_REFUSALS),
+    openapi_extra=MEMBER_AUTH,
     summary="Upvote a paper (idempotent)",
 )
-def upvote(member: ApiMember, _: VoteLimit, session: SessionDep, arxiv_id: str) -> Response:
+def upvote(member: Voter, _: VoteLimit, session: SessionDep, arxiv_id: ArxivIdPath) -> Response:
     """Needs a signed-in member: a session cookie plus the `X-CSRF-Token` header, or an API
     token (`Authorization: Bearer dp_…`, made in /settings)."""
     return _vote_json(_vote(session, member, arxiv_id, up=True))
 
 
 @router.delete(
-    "/api/papers/{arxiv_id}/upvote",
+    "/api/papers/{arxiv_id:path}/upvote",
     response_model=UpvoteState,
+    responses=errors(400, 404, *MEMBER_REFUSALS),
+    openapi_extra=MEMBER_AUTH,
     summary="Take back an upvote (idempotent)",
 )
-def remove_upvote(member: ApiMember, _: VoteLimit, session: SessionDep, arxiv_id: str) -> Response:
+def remove_upvote(
+    member: Voter, _: VoteLimit, session: SessionDep, arxiv_id: ArxivIdPath
+) -> Response:
     return _vote_json(_vote(session, member, arxiv_id, up=False))
 
 
-@pages.post("/papers/{arxiv_id}/upvote")
+@pages.post("/papers/{arxiv_id:path}/upvote")
 def upvote_form(
     _csrf: CsrfChecked,
     member: CurrentMember,

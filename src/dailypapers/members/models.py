@@ -1,4 +1,4 @@
-"""Members, their votes and API tokens."""
+"""Members, their votes, their signed-in sessions and API tokens."""
 
 from __future__ import annotations
 
@@ -10,6 +10,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 from dailypapers.database import Base, UTCDateTime, utcnow
 
 ROLES = ("member", "curator", "admin")
+# What an API token may do, chosen when it is made (`read` alone: only reading).
+SCOPES = ("read", "vote", "comment", "submit")
 
 
 class Member(Base):
@@ -24,7 +26,8 @@ class Member(Base):
     disabled: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     email_confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    # Part of every session cookie; bumping it (password change) ends all older sessions.
+    # Part of every session cookie; bumping it (password change, disabled, log out
+    # everywhere) ends all older sessions (their rows in member_sessions go too).
     session_version: Mapped[int] = mapped_column(Integer, default=0)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
@@ -55,8 +58,22 @@ class Vote(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
+class MemberSession(Base):
+    """One signed-in browser: its cookie names this row (by the SHA-256 of a random key), so
+    logging out deletes the row and a copy of the cookie stops working too."""
+
+    __tablename__ = "member_sessions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), index=True)
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
 class ApiToken(Base):
-    """A member's token for programs (`Authorization: Bearer …`); only its SHA-256 is stored."""
+    """A member's token for programs (`Authorization: Bearer …` on /api/… only); only its
+    SHA-256 is stored. `scopes`: what it may do, space-separated words of SCOPES."""
 
     __tablename__ = "api_tokens"
 
@@ -64,5 +81,10 @@ class ApiToken(Base):
     member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), index=True)
     name: Mapped[str] = mapped_column(String(100))
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    scopes: Mapped[str] = mapped_column(String(100), default=" ".join(SCOPES))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    @property
+    def scope_list(self) -> list[str]:
+        return self.scopes.split()

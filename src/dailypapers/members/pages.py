@@ -1,19 +1,29 @@
-"""Account pages: sign up, confirm, log in and out, reset a password, settings and API tokens."""
+"""Account pages: sign up, confirm, log in and out (here or everywhere), reset a password,
+settings and API tokens."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from datetime import timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, BackgroundTasks, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
 from starlette.responses import Response
 
+from dailypapers.database import utcnow
 from dailypapers.members.accounts import AccountError, Accounts, SignUp, set_password
-from dailypapers.members.auth import log_in, log_out, new_api_token
-from dailypapers.members.models import ApiToken, Member
+from dailypapers.members.auth import (
+    SESSION_DAYS,
+    end_every_session,
+    log_in,
+    log_out,
+    new_api_token,
+    parse_scopes,
+)
+from dailypapers.members.models import SCOPES, ApiToken, Member, MemberSession
 from dailypapers.members.passwords import password_problem, verify_password
 from dailypapers.web import ratelimit
 from dailypapers.web.deps import (
@@ -26,6 +36,7 @@ from dailypapers.web.deps import (
 )
 from dailypapers.web.errors import safe_next
 from dailypapers.web.pages import message_page, render_page
+from dailypapers.web.params import DbId
 
 router = APIRouter(include_in_schema=False)
 
@@ -148,15 +159,32 @@ def login(
         )
         response.headers.update(decision.headers())
         return response
+    log_in(request, session, member)
     session.commit()
-    log_in(request, member)
     return RedirectResponse(safe_next(next), status_code=303)
 
 
 @router.post("/logout")
-def logout(_csrf: CsrfChecked, request: Request) -> Response:
-    log_out(request)
+def logout(_csrf: CsrfChecked, request: Request, session: SessionDep) -> Response:
+    """Ends this browser's session on the server too: a copy of its cookie is refused."""
+    log_out(request, session)
+    session.commit()
     return RedirectResponse("/", status_code=303)
+
+
+@router.post("/settings/logout-everywhere")
+def logout_everywhere(
+    _csrf: CsrfChecked, member: SignedInMember, request: Request, session: SessionDep
+) -> Response:
+    end_every_session(member)  # every browser, and the API tokens
+    session.commit()
+    log_out(request)
+    return message_page(
+        request,
+        "Logged out everywhere",
+        "Every browser signed in to your account is logged out, and your API tokens are "
+        "revoked. Log in again here to go on.",
+    )
 
 
 # --- password reset --------------------------------------------------------------------------
@@ -170,20 +198,29 @@ def reset_request(
     _csrf: CsrfChecked,
     _limit: Annotated[ratelimit.Decision, RateLimited(ratelimit.PASSWORD_RESET)],
     request: Request,
+    background: BackgroundTasks,
     site: SiteDep,
-    session: SessionDep,
     accounts: AccountsDep,
     email: FormText = "",
 ) -> Response:
-    accounts.request_reset(session, email)
-    session.commit()
-    site.nudge("outbox")
+    # Looked up once the answer has gone: a known and an unknown address answer in the same
+    # time, whatever the lookup and the queued email cost.
+    background.add_task(_queue_reset_link, site.sessions, site.nudge, accounts, email)
     return message_page(
         request,
         "Check your inbox",
         "If an account uses that address, we sent it a link to choose a new password. "
         "The link works for an hour.",
     )
+
+
+def _queue_reset_link(
+    sessions: sessionmaker[Session], nudge: Callable[[str], None], accounts: Accounts, email: str
+) -> None:
+    with sessions() as session:
+        accounts.request_reset(session, email)
+        session.commit()
+    nudge("outbox")
 
 
 @router.get("/reset/{token}", response_class=HTMLResponse)
@@ -221,20 +258,32 @@ def reset_password(
 
 # --- settings --------------------------------------------------------------------------------
 def _settings_page(
-    request: Request, session: Session, member: Member, new_token: str | None = None
+    request: Request,
+    session: Session,
+    member: Member,
+    new_token: str | None = None,
+    problem: str = "",
 ) -> Response:
     tokens = session.scalars(
         select(ApiToken).where(ApiToken.member_id == member.id).order_by(ApiToken.id)
     ).all()
+    signed_in = session.scalar(
+        select(func.count()).where(
+            MemberSession.member_id == member.id,
+            MemberSession.last_seen_at > utcnow() - timedelta(days=SESSION_DAYS),
+        )
+    )
     values: dict[str, object] = {
         "title": "Settings",
         "tokens": tokens,
+        "scopes": SCOPES,
+        "signed_in": signed_in,
         "new_token": new_token,
-        "problem": "",
+        "problem": problem,
     }
     for section in settings_sections:
         values.update(section(request, session, member))
-    return render_page(request, "settings.html", values)
+    return render_page(request, "settings.html", values, 400 if problem else 200)
 
 
 @router.get("/settings", response_class=HTMLResponse)
@@ -267,28 +316,39 @@ def change_password(
         )
     if problem := password_problem(password):
         return message_page(request, "The password was not changed", problem, 400)
-    set_password(member, password)  # ends every other session
+    set_password(member, password)  # ends every session and revokes the API tokens
+    log_in(request, session, member)  # … but this one goes on
     session.commit()
-    log_in(request, member)
-    return message_page(request, "Password changed", "Your other sessions have been logged out.")
+    return message_page(
+        request,
+        "Password changed",
+        "Your other sessions have been logged out and your API tokens revoked.",
+    )
 
 
 @router.post("/settings/tokens")
 def create_token(
     _csrf: CsrfChecked,
-    member: CurrentMember,
+    member: CurrentMember,  # a session cookie: API tokens are not accepted here
     request: Request,
     session: SessionDep,
     name: FormText = "",
+    scope: Annotated[list[str] | None, Form(max_length=len(SCOPES))] = None,
 ) -> Response:
-    token = new_api_token(session, member, " ".join(name.split()))
+    """A new token with the scopes ticked (the form always sends "read"; a request naming
+    none gets all four, what tokens could do before scopes existed)."""
+    try:
+        scopes = parse_scopes(scope)
+    except ValueError as error:
+        return _settings_page(request, session, member, problem=str(error))
+    token = new_api_token(session, member, " ".join(name.split()), scopes)
     session.commit()
     return _settings_page(request, session, member, new_token=token)
 
 
 @router.post("/settings/tokens/{token_id}/delete")
 def delete_token(
-    _csrf: CsrfChecked, member: SignedInMember, session: SessionDep, token_id: int
+    _csrf: CsrfChecked, member: SignedInMember, session: SessionDep, token_id: DbId
 ) -> Response:
     token = session.get(ApiToken, token_id)
     if token is not None and token.member_id == member.id:

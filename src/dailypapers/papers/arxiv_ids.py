@@ -49,11 +49,14 @@ _PREFIXES = re.compile(
     r"^(?:https?://)?(?:www\.|export\.)?(?:arxiv\.org|huggingface\.co)/(?:abs|pdf|papers)/",
     re.IGNORECASE,
 )
-_NEW_STYLE = re.compile(r"^(\d{2})(\d{2})\.(\d{4,5})(?:v(\d+))?$")
+# ASCII digits only: `\d` alone also matches other scripts' digits (２５１０, ٢٥١٠), which are
+# not arXiv ids and must never be sent to arXiv.
+_NEW_STYLE = re.compile(r"^(\d{2})(\d{2})\.(\d{4,5})(?:v(\d+))?$", re.ASCII)
 _OLD_STYLE = re.compile(
-    r"^([a-z]+(?:-[a-z]+)?)(?:\.[A-Za-z]{2})?/(\d{2})(\d{2})(\d{3})(?:v(\d+))?$"
+    r"^([a-z]+(?:-[a-z]+)?)(?:\.[A-Za-z]{2})?/(\d{2})(\d{2})(\d{3})(?:v(\d+))?$", re.ASCII
 )
 MAX_INPUT_LENGTH = 200
+MAX_VERSION = 9_999  # arXiv's papers have a few versions; a larger number is not one
 
 
 class InvalidArxivId(ValueError):
@@ -126,7 +129,9 @@ def _check_month(month: str, raw: str) -> None:
 def _version(version: str | None, raw: str) -> int | None:
     if version is None:
         return None
-    number = int(version)
+    number = int(version)  # at most MAX_INPUT_LENGTH digits
     if number < 1:
         raise InvalidArxivId(f"{raw!r}: versions start at v1")
+    if number > MAX_VERSION:
+        raise InvalidArxivId(f"{raw[:40]!r}: versions go up to v{MAX_VERSION}")
     return number

@@ -11,7 +11,7 @@ from sqlalchemy import Select, func, select, tuple_
 from sqlalchemy.orm import Session, selectinload
 
 from dailypapers.papers.models import DailyEntry, Paper, PaperCounts
-from dailypapers.papers.periods import Period
+from dailypapers.papers.periods import FIRST_DAY, LAST_DAY, Period
 from dailypapers.papers.trending import trending_score
 
 FeedSort = Literal["upvotes", "publishedAt", "trending"]
@@ -126,10 +126,10 @@ class FeedPage:
 
 
 def latest_featured_date(session: Session, on_or_before: date | None = None) -> date | None:
-    query = select(func.max(DailyEntry.featured_date))
-    if on_or_before is not None:
-        query = query.where(DailyEntry.featured_date <= on_or_before)
-    return session.scalar(query)
+    bound = min(on_or_before or LAST_DAY, LAST_DAY)
+    return session.scalar(
+        select(func.max(DailyEntry.featured_date)).where(DailyEntry.featured_date <= bound)
+    )
 
 
 def _entries() -> Select:  # type: ignore[type-arg]
@@ -163,16 +163,20 @@ def period_page(
             _entries().where(*where).order_by(*order, Paper.arxiv_id).offset(offset).limit(limit)
         )
         items = [_item(row) for row in session.execute(query)]
+    # Neighbours only within the days the site knows: a stray date stored before they were
+    # checked (9999-12-31) would otherwise make the link to its week overflow `date.max`.
     return FeedPage(
         items,
         total,
         previous=session.scalar(
             select(func.max(DailyEntry.featured_date)).where(
-                DailyEntry.featured_date < period.start
+                DailyEntry.featured_date < period.start, DailyEntry.featured_date >= FIRST_DAY
             )
         ),
         next=session.scalar(
-            select(func.min(DailyEntry.featured_date)).where(DailyEntry.featured_date > period.end)
+            select(func.min(DailyEntry.featured_date)).where(
+                DailyEntry.featured_date > period.end, DailyEntry.featured_date <= LAST_DAY
+            )
         ),
     )
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import gzip
 import io
+import re
 import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -22,10 +23,16 @@ from zoneinfo import ZoneInfo
 
 import orjson
 
-from dailypapers.papers.records import PaperRecord, RejectedRecord, build_record
+from dailypapers.papers.records import (
+    MAX_AUTHOR_CHARS,
+    PaperRecord,
+    RejectedRecord,
+    build_record,
+)
 
 GZIP_MAGIC = b"\x1f\x8b"
 MAX_LINE_BYTES = 4 * 1024 * 1024
+_VERSION_LABEL = re.compile(r"v\d{1,4}", re.ASCII)  # the snapshot's "v1", "v2", ...
 
 
 class UnreadableFile(Exception):
@@ -107,6 +114,9 @@ def _row(number: int, item: Any, zone: ZoneInfo) -> Row:
         return Row(number, record=reader(item, zone))
     except RejectedRecord as error:
         return Row(number, rejection=str(error))
+    except (ValueError, OverflowError, RecursionError) as error:
+        # A value the checks above did not foresee: still this row's problem, not the file's.
+        return Row(number, rejection=f"unreadable value ({type(error).__name__}: {error})"[:300])
 
 
 def _reader_for(item: dict[str, Any]) -> Callable[[dict[str, Any], ZoneInfo], PaperRecord] | None:
@@ -183,9 +193,12 @@ def _from_arxiv_snapshot(item: dict[str, Any], zone: ZoneInfo) -> PaperRecord:
 def _latest_version(versions: Any) -> int | None:
     numbers = []
     for entry in versions if isinstance(versions, list) else []:
-        label = entry.get("version", "") if isinstance(entry, dict) else ""
-        if isinstance(label, str) and label[1:].isdigit():
-            numbers.append(int(label[1:]))
+        label = entry.get("version") if isinstance(entry, dict) else None
+        if label is None or label == "":
+            continue
+        if not isinstance(label, str) or not _VERSION_LABEL.fullmatch(label):
+            raise RejectedRecord(f"versions: {str(label)[:20]!r} is not a version like v2")
+        numbers.append(int(label[1:]))
     return max(numbers) if numbers else None
 
 
@@ -220,9 +233,14 @@ def _snapshot_authors(item: dict[str, Any]) -> list[str] | None:
 def _latex_name(name: str) -> str:
     if "\\" not in name and "{" not in name:
         return name.strip()
+    if len(name) > MAX_AUTHOR_CHARS:
+        return name  # refused for its length by build_record, without parsing it
     from pylatexenc.latex2text import LatexNodes2Text
 
-    return LatexNodes2Text().latex_to_text(name).strip()
+    try:
+        return LatexNodes2Text().latex_to_text(name).strip()
+    except RecursionError:  # pylatexenc recurses once per group: `{{{…}}}` 300 deep is enough
+        raise RejectedRecord(f"authors: {name[:40]!r}… nests too deeply to read") from None
 
 
 def _local_date(value: Any, zone: ZoneInfo, name: str) -> date | None:

@@ -6,13 +6,28 @@ import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-_WEEK = re.compile(r"^(\d{4})-W(\d{2})$")
-_MONTH = re.compile(r"^(\d{4})-(\d{2})$")
-_DAY = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
+_WEEK = re.compile(r"^(\d{4})-W(\d{2})$", re.ASCII)
+_MONTH = re.compile(r"^(\d{4})-(\d{2})$", re.ASCII)
+_DAY = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$", re.ASCII)
+
+# The days the site knows: arXiv opened in August 1991; 2100 leaves room for any real list.
+# Beyond them a week or month would run past `date.max` (year 9999) and nothing is listed.
+FIRST_DAY = date(1991, 1, 1)
+LAST_DAY = date(2100, 12, 31)
 
 
 class InvalidPeriod(ValueError):
     """Text that is not a day, week or month; the message says what was expected."""
+
+
+def check_day(day: date, text: str | None = None) -> date:
+    """`day`, if the site knows it (FIRST_DAY to LAST_DAY); InvalidPeriod otherwise."""
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise InvalidPeriod(
+            f"{text or day.isoformat()} is out of range "
+            f"(dates from {FIRST_DAY.isoformat()} to {LAST_DAY.isoformat()})"
+        )
+    return day
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,9 +54,10 @@ def parse_day(text: str) -> date:
     if not _DAY.match(text):
         raise InvalidPeriod(f"{text[:40]!r} is not a date (expected YYYY-MM-DD, e.g. 2025-09-30)")
     try:
-        return date.fromisoformat(text)
+        day = date.fromisoformat(text)
     except ValueError:
         raise InvalidPeriod(f"{text!r} is not a date on the calendar (YYYY-MM-DD)") from None
+    return check_day(day)
 
 
 def parse_week(text: str) -> Period:
@@ -53,14 +69,17 @@ def parse_week(text: str) -> Period:
         start = date.fromisocalendar(year, week, 1)
     except ValueError:
         raise InvalidPeriod(f"{text!r}: {year} has no week {week}") from None
-    return Period("week", start, start + timedelta(days=6))
+    # A week counts when one of its days is in range (1991-W01 starts on 1990-12-31).
+    if start > LAST_DAY or start + timedelta(days=6) < FIRST_DAY:
+        check_day(start, text)
+    return week_period(start)
 
 
 def parse_month(text: str) -> Period:
     match = _MONTH.match(text)
     if not match or not 1 <= int(match[2]) <= 12 or int(match[1]) < 1:
         raise InvalidPeriod(f"{text[:40]!r} is not a month (expected YYYY-MM, e.g. 2025-02)")
-    return month_period(date(int(match[1]), int(match[2]), 1))
+    return month_period(check_day(date(int(match[1]), int(match[2]), 1), text))
 
 
 def day_period(day: date) -> Period:

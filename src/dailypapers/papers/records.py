@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
-from dailypapers.papers.arxiv_ids import InvalidArxivId, parse_arxiv_id
+from dailypapers.papers.arxiv_ids import MAX_VERSION, InvalidArxivId, parse_arxiv_id
+from dailypapers.papers.periods import InvalidPeriod, check_day
 
 MAX_TITLE_CHARS = 2_000
 MAX_ABSTRACT_CHARS = 20_000  # arXiv caps abstracts at 1,920 characters; leave ample room
@@ -14,6 +16,13 @@ MAX_AUTHORS = 5_000
 MAX_AUTHOR_CHARS = 1_000  # some sources glue a whole author list into one entry
 MAX_URL_CHARS = 500
 MAX_COMMENT_CHARS = 5_000
+MAX_CATEGORY_CHARS = 32  # papers.primary_category is VARCHAR(32)
+MAX_COUNT = 2**31 - 1  # counts are INTEGER columns (32 bits on PostgreSQL)
+
+# Characters XML 1.0 forbids (C0 controls but tab, line feed and carriage return; lone
+# surrogates; U+FFFE, U+FFFF): one of them in a title would make every feed listing it invalid.
+_XML_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+_C0_FORBIDDEN = bytes([*range(0x09), 0x0B, 0x0C, *range(0x0E, 0x20)])
 
 
 class RejectedRecord(ValueError):
@@ -43,6 +52,21 @@ class PaperRecord:
     # harvest found in an abstract; a member's link on this site always wins over both.
     github_url_source: str = "import"
     withdrawn: bool | None = None  # None: the source does not say
+
+
+def xml_safe(text: str) -> str:
+    """`text` with each character XML 1.0 forbids replaced by a space."""
+    try:
+        # The common case, checked in C at a byte a nanosecond: no C0 control in the UTF-8 (its
+        # multi-byte sequences never hold one), no U+FFFE/U+FFFF, no lone surrogate (unencodable).
+        encoded = text.encode()
+        if len(encoded.translate(None, _C0_FORBIDDEN)) == len(encoded) and (
+            text.isascii() or ("\ufffe" not in text and "\uffff" not in text)
+        ):
+            return text
+    except UnicodeEncodeError:
+        pass
+    return _XML_FORBIDDEN.sub(" ", text)
 
 
 def collapse_whitespace(text: str) -> str:
@@ -82,13 +106,17 @@ def build_record(
     except InvalidArxivId as error:
         raise RejectedRecord(str(error)) from None
 
+    if version is not None and not (type(version) is int and 1 <= version <= MAX_VERSION):
+        raise RejectedRecord(
+            f"version: {str(version)[:20]!r} is not a version from 1 to {MAX_VERSION}"
+        )
     return PaperRecord(
         arxiv_id=parsed.id,
         version=parsed.version if parsed.version is not None else version,
         title=_title(title),
         abstract=_text("abstract", abstract, MAX_ABSTRACT_CHARS, collapse=True),
         authors=_authors(authors),
-        categories=_string_list("categories", categories, 50, 40) or [],
+        categories=_string_list("categories", categories, 50, MAX_CATEGORY_CHARS) or [],
         published_date=_date("published", published_date),
         comment=_text("comment", comment, MAX_COMMENT_CHARS, collapse=True),
         github_url=check_url("github_url", github_url),
@@ -119,7 +147,8 @@ def _text(name: str, value: Any, limit: int, *, collapse: bool) -> str | None:
         raise RejectedRecord(f"{name} is {len(value):,} characters long (at most {limit:,})")
     if "\x00" in value:
         raise RejectedRecord(f"{name} contains a NUL character")
-    text = collapse_whitespace(value) if collapse else value
+    text = xml_safe(value)
+    text = collapse_whitespace(text) if collapse else text
     return text or None
 
 
@@ -140,7 +169,7 @@ def _string_list(name: str, value: Any, max_items: int, max_chars: int) -> list[
             raise RejectedRecord(f"{name} must be a list of text")
         if len(item) > max_chars:
             raise RejectedRecord(f"{name} has an entry {len(item):,} characters long")
-        item = collapse_whitespace(item)
+        item = collapse_whitespace(xml_safe(item))
         if item:
             cleaned.append(item)
     return cleaned
@@ -149,23 +178,32 @@ def _string_list(name: str, value: Any, max_items: int, max_chars: int) -> list[
 def _date(name: str, value: Any) -> date | None:
     if value is None or value == "":
         return None
-    if isinstance(value, date):
-        return value
-    if not isinstance(value, str):
+    if isinstance(value, datetime):
+        day = value.date()
+    elif isinstance(value, date):
+        day = value
+    elif not isinstance(value, str):
         raise RejectedRecord(f"{name} must be a date like 2025-09-30")
+    else:
+        try:
+            day = date.fromisoformat(value[:10])
+        except ValueError:
+            raise RejectedRecord(
+                f"{name}: {value[:40]!r} is not a date (expected YYYY-MM-DD)"
+            ) from None
     try:
-        return date.fromisoformat(value[:10])
-    except ValueError:
-        raise RejectedRecord(
-            f"{name}: {value[:40]!r} is not a date (expected YYYY-MM-DD)"
-        ) from None
+        return check_day(day)
+    except InvalidPeriod as error:
+        raise RejectedRecord(f"{name}: {error}") from None
 
 
 def _count(name: str, value: Any) -> int | None:
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise RejectedRecord(f"{name} must be a whole number ≥ 0, not {str(value)[:40]!r}")
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_COUNT:
+        raise RejectedRecord(
+            f"{name} must be a whole number from 0 to {MAX_COUNT:,}, not {str(value)[:40]!r}"
+        )
     return value
 
 

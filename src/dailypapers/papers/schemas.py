@@ -65,10 +65,6 @@ class DailyPaperPublic(BaseModel):
     isAuthorParticipating: bool = False
 
 
-class ErrorPublic(BaseModel):
-    error: str
-
-
 def timestamp(day: date | None) -> str | None:
     """A calendar date as Hugging Face's timestamp format, at midnight UTC."""
     return None if day is None else f"{day.isoformat()}T00:00:00.000Z"

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 from datetime import date
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, HTTPException, Query, Request
 from starlette.responses import Response
@@ -16,22 +14,23 @@ from dailypapers.papers.lookup import visible_paper
 from dailypapers.papers.periods import InvalidPeriod, parse_period
 from dailypapers.papers.schemas import (
     DailyPaperPublic,
-    ErrorPublic,
     PaperPublic,
     daily_paper_json,
     paper_json,
 )
-from dailypapers.web.deps import SessionDep, SettingsDep
+from dailypapers.signing import BadLink, Signer
+from dailypapers.web.deps import SessionDep, SettingsDep, SiteDep
+from dailypapers.web.openapi import errors
+from dailypapers.web.params import ArxivIdPath
 from dailypapers.web.responses import JSONBytesResponse
 
 router = APIRouter(prefix="/api", tags=["papers"])
-ERRORS: dict[int | str, dict[str, Any]] = {code: {"model": ErrorPublic} for code in (400, 404, 422)}
 
 
 @router.get(
     "/daily_papers",
     response_model=list[DailyPaperPublic],
-    responses=ERRORS,
+    responses=errors(400, 422, 503),
     summary="The daily list: a day, ISO week or month, newest first or trending",
 )
 def list_daily_papers(
@@ -73,23 +72,27 @@ def list_daily_papers(
 @router.get(
     "/papers",
     response_model=list[PaperPublic],
-    responses=ERRORS,
+    responses={
+        200: {"headers": {"Link": {"description": 'The next page: `<url>; rel="next"`.'}}},
+        **errors(400, 422, 503),
+    },
     summary="All papers, newest publication first; follow the Link header for the next page",
 )
 def list_papers(
     request: Request,
     session: SessionDep,
+    site: SiteDep,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 50,
 ) -> Response:
-    after = _decode_cursor(cursor) if cursor else None
+    after = _decode_cursor(site.signer, cursor) if cursor else None
     papers = feed.papers_by_publication(session, after=after, limit=limit)
     headers = {}
     if len(papers) == limit:
         last = papers[-1]
         assert last.published_date is not None
         next_url = request.url.include_query_params(
-            cursor=_encode_cursor(last.published_date, last.arxiv_id)
+            cursor=_encode_cursor(site.signer, last.published_date, last.arxiv_id)
         )
         headers["Link"] = f'<{next_url}>; rel="next"'
     return JSONBytesResponse(
@@ -100,21 +103,25 @@ def list_papers(
 @router.get(
     "/papers/{arxiv_id:path}",
     response_model=PaperPublic,
-    responses=ERRORS,
+    responses=errors(400, 404, 422, 503),
     summary="One paper by arXiv id (any form: 2510.00184v2, arXiv:…, hep-th/9901001)",
 )
-def get_paper(arxiv_id: str, session: SessionDep) -> Response:
+def get_paper(arxiv_id: ArxivIdPath, session: SessionDep) -> Response:
     paper = visible_paper(session, arxiv_id)
     return JSONBytesResponse(paper_json(paper, paper.daily_entry))
 
 
-def _encode_cursor(published: date, arxiv_id: str) -> str:
-    return base64.urlsafe_b64encode(f"{published.isoformat()}|{arxiv_id}".encode()).decode()
+# Cursors are signed, so that only positions this API handed out are accepted.
+CURSOR_PURPOSE = "papers-cursor"
 
 
-def _decode_cursor(cursor: str) -> tuple[date, str]:
+def _encode_cursor(signer: Signer, published: date, arxiv_id: str) -> str:
+    return signer.sign([published.isoformat(), arxiv_id], CURSOR_PURPOSE, lasting=True)
+
+
+def _decode_cursor(signer: Signer, cursor: str) -> tuple[date, str]:
     try:
-        published, arxiv_id = base64.urlsafe_b64decode(cursor.encode()).decode().split("|", 1)
+        published, arxiv_id = signer.read(cursor, CURSOR_PURPOSE, lasting=True)
         return date.fromisoformat(published), parse_arxiv_id(arxiv_id).id
-    except (binascii.Error, UnicodeError, ValueError):
+    except (BadLink, TypeError, ValueError):
         raise HTTPException(400, "cursor: not a cursor given by this API") from None

@@ -10,7 +10,7 @@ from pydantic import BaseModel
 from starlette.responses import Response
 
 from dailypapers.papers.lookup import visible_paper
-from dailypapers.papers.schemas import ErrorPublic, PaperPublic, paper_json, timestamp
+from dailypapers.papers.schemas import PaperPublic, paper_json, timestamp
 from dailypapers.search.query import InvalidFilter, SearchFilters
 from dailypapers.search.service import (
     MAX_LIMIT,
@@ -20,10 +20,13 @@ from dailypapers.search.service import (
     search_papers,
     similar_papers,
 )
-from dailypapers.web.deps import SessionDep, SiteDep
+from dailypapers.web.deps import SearchCounted, SessionDep, SiteDep
+from dailypapers.web.openapi import errors
+from dailypapers.web.params import ArxivIdPath
 from dailypapers.web.responses import JSONBytesResponse
 
 router = APIRouter(prefix="/api", tags=["search"])
+SEARCH_MODE = {"description": "`hybrid`, or `keyword` while search by meaning is not ready."}
 
 
 class SearchResultPublic(BaseModel):
@@ -38,10 +41,11 @@ class SearchResultPublic(BaseModel):
 @router.get(
     "/papers/search",
     response_model=list[SearchResultPublic],
-    responses={400: {"model": ErrorPublic}, 422: {"model": ErrorPublic}},
+    responses={200: {"headers": {"X-Search-Mode": SEARCH_MODE}}, **errors(400, 422, 429, 503)},
     summary="Search papers by words, title, author or arXiv id",
 )
 def search(
+    _: SearchCounted,
     session: SessionDep,
     site: SiteDep,
     q: Annotated[str, Query(description=f"The query, at most {MAX_QUERY_CHARS} characters.")],
@@ -82,11 +86,12 @@ def search_result_json(hit: SearchHit) -> dict[str, Any]:
 @router.get(
     "/papers/{arxiv_id:path}/similar",
     response_model=list[SearchResultPublic],
-    responses={400: {"model": ErrorPublic}, 404: {"model": ErrorPublic}},
+    responses=errors(400, 404, 422, 429, 503),
     summary="Papers nearest in meaning to one paper",
 )
 def similar(
-    arxiv_id: str,
+    _: SearchCounted,
+    arxiv_id: ArxivIdPath,
     session: SessionDep,
     site: SiteDep,
     limit: Annotated[int, Query(ge=1, le=50)] = 5,

@@ -11,15 +11,19 @@ from starlette.responses import Response
 
 from dailypapers.search.query import InvalidFilter, SearchFilters
 from dailypapers.search.service import QueryTooLong, SearchResults, search_papers
-from dailypapers.web.deps import SessionDep, SiteDep
+from dailypapers.web import ratelimit
+from dailypapers.web.deps import RateLimited, SessionDep, SiteDep
 from dailypapers.web.pages import render_page
 
 router = APIRouter(include_in_schema=False)
 RESULTS_PER_PAGE = 30
+# Searches count (per IP address, DAILYPAPERS_SEARCHES_PER_MINUTE); the empty form does not.
+SearchCounted = Annotated[ratelimit.Decision | None, RateLimited(ratelimit.searches, only_with="q")]
 
 
 @router.get("/papers", response_class=HTMLResponse)
 def search_page(
+    _: SearchCounted,
     request: Request,
     session: SessionDep,
     site: SiteDep,

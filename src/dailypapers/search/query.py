@@ -15,6 +15,8 @@ from typing import Any
 from sqlalchemy import bindparam, text
 from sqlalchemy.orm import Session
 
+from dailypapers.papers.periods import InvalidPeriod, check_day
+
 MAX_QUERY_TERMS = 32
 
 _WORD = re.compile(r"\w+")
@@ -47,6 +49,12 @@ class SearchFilters:
     def __post_init__(self) -> None:
         if self.category is not None and not _CATEGORY.match(self.category):
             raise InvalidFilter(f"category: {self.category[:40]!r} is not an arXiv category")
+        for name, day in (("from", self.published_from), ("to", self.published_to)):
+            try:
+                if day is not None:
+                    check_day(day)
+            except InvalidPeriod as error:
+                raise InvalidFilter(f"{name}: {error}") from None
         if self.published_from and self.published_to and self.published_from > self.published_to:
             raise InvalidFilter("from: the start date is after the end date")
 

@@ -7,6 +7,13 @@ response was made (the daily list's API answers the same to everyone, so it is s
 signed-in readers and token holders too); otherwise the app renders it and the response is
 kept. Each web process has its own cache; the revision keeps them all correct. Responses carry
 an ETag built from the same key, so clients can revalidate with `If-None-Match` and get a 304.
+
+Memory is bounded: the cache holds at most `max_bytes` (`DAILYPAPERS_RESPONSE_CACHE_MB`),
+dropping the least recently used answers first. The key holds the query parameters the route
+reads, sorted (`?a=1&b=2` and `?b=2&a=1` are one answer); a request with any other parameter
+is answered by the app and not kept, so made-up parameters cannot fill the cache. Answers of
+routes that count each use against a rate limit (search) are never kept either: each such
+request reaches its route, is counted and carries its RateLimit headers.
 """
 
 from __future__ import annotations
@@ -17,12 +24,17 @@ from collections.abc import Callable, Hashable
 from datetime import date
 from email.utils import parsedate_to_datetime
 from typing import Any
+from urllib.parse import parse_qsl
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from dailypapers.web.routemap import RouteMap
+
 CACHEABLE_PREFIXES = ("/api/daily_papers", "/api/papers", "/papers", "/about/", "/feeds/")
 MAX_ENTRIES = 2_000
-MAX_BODY_BYTES = 2 * 1024 * 1024
+MAX_BYTES = 64 * 1024 * 1024
+MAX_BODY_BYTES = 2 * 1024 * 1024  # a larger answer is never kept (nor one over max_bytes / 8)
+ENTRY_OVERHEAD_BYTES = 400  # the key, the tuples and the dictionary's slot, roughly
 _PRIVATE_HEADERS = (b"cookie", b"authorization")
 # Answers that do not depend on who asks: shared whatever cookies or credentials come with them.
 SHARED_PREFIXES = ("/api/daily_papers",)
@@ -35,12 +47,21 @@ class ResponseCacheMiddleware:
         revision: Callable[[], Hashable],
         today: Callable[[], date],
         max_entries: int = MAX_ENTRIES,
+        max_bytes: int = MAX_BYTES,
+        routes: RouteMap | None = None,
     ) -> None:
         self.app = app
         self.revision = revision
         self.today = today
         self.max_entries = max_entries
-        self.entries: OrderedDict[tuple[Any, ...], tuple[int, list[Any], bytes]] = OrderedDict()
+        self.max_bytes = max_bytes
+        # Without the app's routes, the parameters a route reads are not known: only answers
+        # to URLs without a query string are kept.
+        self.routes = routes
+        self.entries: OrderedDict[tuple[Any, ...], tuple[int, list[Any], bytes, int]] = (
+            OrderedDict()
+        )
+        self.bytes = 0  # what the entries hold, by the sizes `_store` counted
 
     def _cacheable(self, scope: Scope) -> bool:
         if scope["type"] != "http" or scope["method"] not in ("GET", "HEAD"):
@@ -53,7 +74,8 @@ class ResponseCacheMiddleware:
         return not any(name in _PRIVATE_HEADERS for name, _ in scope["headers"])
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if not self._cacheable(scope):
+        query = self._query(scope) if self._cacheable(scope) else None
+        if query is None:
             await self.app(scope, receive, send)
             return
         try:
@@ -61,7 +83,7 @@ class ResponseCacheMiddleware:
         except Exception:  # the database is unreachable: let the app answer (and fail) itself
             await self.app(scope, receive, send)
             return
-        key = (revision, self.today(), scope["method"], scope["path"], scope["query_string"])
+        key = (revision, self.today(), scope["method"], scope["path"], query)
         digest = hashlib.blake2b(repr(key).encode(), digest_size=8).hexdigest()
         etag = f'W/"{digest}"'.encode()
         if_none_match = next((v for n, v in scope["headers"] if n == b"if-none-match"), None)
@@ -74,7 +96,7 @@ class ResponseCacheMiddleware:
             if _not_modified_since(scope, cached[1]):
                 await _send(send, 304, [(b"etag", etag)], b"")
                 return
-            await _send(send, *cached)
+            await _send(send, cached[0], cached[1], cached[2])
             return
 
         started: dict[str, Any] = {}
@@ -93,16 +115,42 @@ class ResponseCacheMiddleware:
 
         await self.app(scope, receive, capture)
 
+    def _query(self, scope: Scope) -> tuple[tuple[str, str], ...] | None:
+        """The query parameters of the key (sorted by name), or None when the request must
+        reach the app and its answer not be kept: a parameter the route does not read, or a
+        route that counts each use against a rate limit."""
+        raw: bytes = scope["query_string"]
+        traits = self.routes.traits(scope) if self.routes is not None else None
+        if traits is None or traits.query is None:
+            return () if not raw else None
+        pairs = parse_qsl(raw.decode("latin-1"), keep_blank_values=True) if raw else []
+        if traits.counts(pairs) or any(name not in traits.query for name, _ in pairs):
+            return None
+        return tuple(sorted(pairs, key=lambda pair: pair[0]))  # stable: repeated names keep order
+
     def _store(self, key: tuple[Any, ...], started: dict[str, Any], body: bytes) -> None:
         headers = started.get("headers", [])
+        size = (
+            len(body)
+            + sum(len(name) + len(value) + 64 for name, value in headers)
+            + len(repr(key))
+            + ENTRY_OVERHEAD_BYTES
+        )
         if (
             started.get("status") == 200
             and len(body) <= MAX_BODY_BYTES
+            and size <= self.max_bytes // 8
             and not any(name == b"set-cookie" for name, _ in headers)
         ):
-            self.entries[key] = (200, headers, body)
-            if len(self.entries) > self.max_entries:
-                self.entries.popitem(last=False)
+            old = self.entries.pop(key, None)
+            if old is not None:
+                self.bytes -= old[3]
+            self.entries[key] = (200, headers, body, size)
+            self.bytes += size
+            while self.entries and (
+                self.bytes > self.max_bytes or len(self.entries) > self.max_entries
+            ):
+                self.bytes -= self.entries.popitem(last=False)[1][3]
 
 
 def _not_modified_since(scope: Scope, headers: list[Any]) -> bool:

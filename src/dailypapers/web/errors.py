@@ -7,10 +7,11 @@ from urllib.parse import quote, urlsplit
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from starlette.exceptions import HTTPException
 from starlette.responses import RedirectResponse, Response
 
+from dailypapers.database import storage_problem
 from dailypapers.web.csrf import CsrfError
 from dailypapers.web.ratelimit import RateLimited
 from dailypapers.web.responses import json_error
@@ -120,9 +121,29 @@ def install_error_handlers(app: FastAPI) -> None:
         response.headers.update(error.decision.headers())
         return response
 
+    @app.exception_handler(DBAPIError)
+    async def database_refused(request: Request, error: DBAPIError) -> Response:
+        # A full disk or a read-only database (PostgreSQL's standby answers "read-only
+        # transaction", an InternalError): a 503 that says so, as /healthz does ("degraded").
+        problem = storage_problem(error.orig) if error.orig is not None else None
+        if problem is None:
+            raise error  # any other database error: the 500 of `unexpected_error`, as before
+        log.warning("database refused %s %s: %s", request.method, request.url.path, problem)
+        response = error_page(
+            request,
+            503,
+            "The database cannot store changes right now; nothing was changed. "
+            "Please try again later.",
+        )
+        response.headers["Retry-After"] = "30"
+        return response
+
     @app.exception_handler(OperationalError)
     @app.exception_handler(InterfaceError)
     async def database_unreachable(request: Request, error: Exception) -> Response:
+        if isinstance(error, DBAPIError) and error.orig is not None:
+            if storage_problem(error.orig) is not None:  # e.g. SQLite's "disk is full"
+                return await database_refused(request, error)
         # The database restarts or is out of reach: say so at once; the pool reconnects (each
         # connection is tested before use), so the next requests succeed when it is back.
         log.warning(
@@ -143,4 +164,8 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     async def unexpected_error(request: Request, error: Exception) -> Response:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
-        return error_page(request, 500, "The error has been logged. Please try again shortly.")
+        response = error_page(request, 500, "The error has been logged. Please try again shortly.")
+        # Starlette raises the exception again after this answer, and uvicorn then closes the
+        # connection: say so, so that no client sends its next request on it.
+        response.headers["Connection"] = "close"
+        return response

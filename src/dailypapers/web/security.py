@@ -1,4 +1,8 @@
-"""Security headers on every response, as plain ASGI middleware (cheap on the hot path)."""
+"""Security headers on every response, as plain ASGI middleware (cheap on the hot path).
+
+It wraps the whole application, outside Starlette's error middleware (see `app.py`), so that
+a 500 for an unexpected exception carries the headers too. With an https base URL, browsers
+are told to use https only (HSTS, a year, subdomains included)."""
 
 from __future__ import annotations
 
@@ -25,11 +29,13 @@ _COMMON = [
     (b"referrer-policy", b"strict-origin-when-cross-origin"),
     (b"x-frame-options", b"DENY"),
 ]
+STRICT_TRANSPORT_SECURITY = (b"strict-transport-security", b"max-age=31536000; includeSubDomains")
 
 
 class SecurityHeadersMiddleware:
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, *, hsts: bool = False) -> None:
         self.app = app
+        self.common = [*_COMMON, STRICT_TRANSPORT_SECURITY] if hsts else _COMMON
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -46,7 +52,7 @@ class SecurityHeadersMiddleware:
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = list(message.get("headers", []))
-                headers.extend(_COMMON)
+                headers.extend(self.common)
                 headers.append((b"content-security-policy", policy.encode()))
                 message["headers"] = headers
             await send(message)
