@@ -101,7 +101,7 @@ def timed(call: Any) -> tuple[httpx.Response, float]:
 def test_a_silent_arxiv_holds_no_page_thread_and_counts_toward_the_quota(
     tmp_path: Path, hf_rows: list[dict[str, Any]], mail_sink: MailSink, silent_arxiv: SilentArxiv
 ) -> None:
-    settings = {"arxiv_fetch_deadline": 2.0, "arxiv_concurrent_fetches": 2}
+    settings = {"arxiv_fetch_deadline": 4.0, "arxiv_concurrent_fetches": 2}
     with running_community(
         tmp_path, hf_rows, mail_sink, silent_arxiv, submissions_per_day=1, **settings
     ) as site:
@@ -113,7 +113,7 @@ def test_a_silent_arxiv_holds_no_page_thread_and_counts_toward_the_quota(
                     f"{site.url}/api/papers/submit",
                     json={"arxiv_id": f"2601.0000{n}"},
                     headers={"Authorization": f"Bearer {tokens[n]}"},
-                    timeout=8,
+                    timeout=15,
                 )
             )
 
@@ -124,17 +124,18 @@ def test_a_silent_arxiv_holds_no_page_thread_and_counts_toward_the_quota(
             page, page_took = timed(lambda: httpx.get(f"{site.url}/", timeout=5))
             done = [future.result() for future in submissions]
 
-        assert health.status_code == 200 and health_took < 2.0, health_took
-        assert page.status_code == 200 and page_took < 2.0, page_took
+        assert health.status_code == 200 and health_took < 3.0, health_took
+        assert page.status_code == 200 and page_took < 3.0, page_took
         busy = [(r, took) for r, took in done if r.status_code == 503]
         failed = [(r, took) for r, took in done if r.status_code == 409]
         assert len(busy) == 3 and len(failed) == 2, [(r.status_code, r.text) for r, _ in done]
+        # Bounds well inside the 4 s deadline, with room for a slow CI machine.
         for response, took in busy:  # refused at once, not queued behind the others
-            assert took < 1.5 and int(response.headers["retry-after"]) >= 1
+            assert took < 3.0 and int(response.headers["retry-after"]) >= 1
             assert "try again in a moment" in response.json()["error"]
         for response, took in failed:  # the deadline, not the 30 s of the HTTP client
-            assert 1.5 < took < 4.0
-            assert "arXiv did not answer within 2 s" in response.json()["error"]
+            assert 3.5 < took < 10.0
+            assert "arXiv did not answer within 4 s" in response.json()["error"]
 
         # Each failed fetch counts toward its member's daily limit (1 here); a refusal for
         # being busy does not (nothing was fetched).
@@ -149,10 +150,12 @@ def test_a_silent_arxiv_holds_no_page_thread_and_counts_toward_the_quota(
                 f"{site.url}/api/papers/submit",
                 json={"arxiv_id": "2601.00009"},
                 headers={"Authorization": f"Bearer {failed_token}"},
-                timeout=8,
+                timeout=15,
             )
         )
-        assert again.status_code == 409 and took < 1.5  # refused before asking arXiv
+        # Refused by the daily limit (the message says so), which is checked before arXiv is
+        # asked: well inside the deadline.
+        assert again.status_code == 409 and took < 3.0
         assert "1 of them while arXiv was not answering" in again.json()["error"]
 
 
