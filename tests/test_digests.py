@@ -291,7 +291,11 @@ def test_a_killed_send_resumes_without_duplicates(
 
     mail_sink.reply = reply
     process.wait(timeout=120)
-    assert killed.is_set() and process.returncode == -signal.SIGKILL
+    assert killed.is_set() and process.returncode == -signal.SIGKILL, (
+        process.returncode,
+        len(mail_sink.messages),
+        process.stderr.read().decode()[-3000:] if process.stderr else "",
+    )
     if workers == 1:
         assert eventually(lambda: len(mail_sink.messages) == 12)
     else:  # the other senders finish the message they were writing, then stop: wait until
