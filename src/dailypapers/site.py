@@ -47,7 +47,9 @@ class Site:
         self.rate_counts = MemoryCounts()  # limits counted in memory (search): web/ratelimit.py
         self.sessions: sessionmaker[Session] = make_session_factory(database)
         self.query_budget = query_budget
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # the nudge events
+        self._loading_meaning = threading.Lock()
+        self._meaning: MeaningSearch | None
         self._nudges: dict[str, threading.Event] = {}
 
     @classmethod
@@ -71,31 +73,33 @@ class Site:
         return cls(settings, database, query_budget=query_budget)
 
     # --- the parts, built on first use ------------------------------------------------------
-    @property
-    def backend(self) -> str:
-        """'sqlite' or 'postgresql'."""
-        return self.database.dialect.name
-
     @cached_property
     def keyword(self) -> KeywordSearch:
         from dailypapers.search.backends import open_keyword_search
 
         return open_keyword_search(self.database, self.settings.keyword_index_dir)
 
-    @cached_property
+    @property
     def meaning(self) -> MeaningSearch | None:
-        """Search by meaning (the embedder and the dense index), or None where it is off."""
+        """Search by meaning (the embedder and the dense index), or None where it is off.
+        Loaded once, by whichever thread asks first (loading the model takes a second)."""
+        if "_meaning" not in self.__dict__:
+            with self._loading_meaning:
+                if "_meaning" not in self.__dict__:
+                    self._meaning = self._open_meaning()
+        return self._meaning
+
+    def _open_meaning(self) -> MeaningSearch | None:
         if not self.settings.dense_search:
             return None
         from dailypapers.search.backends import open_meaning_search
 
-        with self._lock:
-            return open_meaning_search(
-                self.sessions,
-                self.database,
-                ann_folder=self.settings.data_dir / "dense-ann",
-                budget_seconds=self.query_budget,
-            )
+        return open_meaning_search(
+            self.sessions,
+            self.database,
+            ann_folder=self.settings.data_dir / "dense-ann",
+            budget_seconds=self.query_budget,
+        )
 
     @cached_property
     def mail(self) -> MailSender:
@@ -119,7 +123,7 @@ class Site:
     # --- hooks ----------------------------------------------------------------------------
     def papers_stored(self, paper_ids: Sequence[int]) -> None:
         """Every writer of papers calls this after committing them (load, harvest, the HF
-        import, submissions, featuring by a curator, db copy): the search indexes learn of them
+        import, submissions, featuring by a curator): the search indexes learn of them
         (PostgreSQL's statistics after a large load; Tantivy reads its queue, filled by
         triggers)."""
         if paper_ids:
@@ -138,8 +142,8 @@ class Site:
     # --- closing --------------------------------------------------------------------------
     def close(self) -> None:
         opened = self.__dict__
-        if "meaning" in opened and opened["meaning"] is not None:
-            opened["meaning"].close()
+        if opened.get("_meaning") is not None:
+            opened["_meaning"].close()
         if "keyword" in opened:
             opened["keyword"].close()
         if "arxiv" in opened:
