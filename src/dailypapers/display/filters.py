@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from markupsafe import Markup
 
@@ -51,10 +52,28 @@ def highlight_terms(text: str | None, terms: tuple[str, ...] = ()) -> Markup:
     return highlight(text, tuple(terms)) if terms else render_latex(text)
 
 
+def author_url(name: str) -> str:
+    """The author's page: /authors/{name}, the name escaped whole (slashes included)."""
+    return f"/authors/{quote(name, safe='')}"
+
+
+def member_url(name: str) -> str:
+    """A member's (or an imported submitter's) page: /members/{name}."""
+    return f"/members/{quote(name, safe='')}"
+
+
+def category_url(category: str) -> str:
+    """An arXiv category's page: /papers/category/cs.LG."""
+    return f"/papers/category/{quote(category, safe='.-')}"
+
+
 FILTERS: dict[str, Any] = {
     "latex": render_latex,
     "highlight": highlight_terms,
     "authors_short": authors_short,
     "long_date": long_date,
     "thousands": thousands,
+    "author_url": author_url,
+    "member_url": member_url,
+    "category_url": category_url,
 }

@@ -171,7 +171,10 @@ def _from_hf_daily_paper(item: dict[str, Any], zone: ZoneInfo) -> PaperRecord:
         upvotes=paper.get("upvotes"),
         num_comments=item.get("numComments"),
         featured_date=_local_date(featured_at, zone, "submittedOnDailyAt"),
-        submitter_name=submitter.get("name") if isinstance(submitter, dict) else None,
+        # Hugging Face names the submitter `name` in some answers and `user` in others.
+        submitter_name=(submitter.get("name") or submitter.get("user"))
+        if isinstance(submitter, dict)
+        else None,
     )
 
 

@@ -13,7 +13,9 @@ CODE_LINK_SOURCES = ("import", "auto", "member")
 
 
 class PaperCounts:
-    """Upvotes and comments as shown: captured at import plus cast on this site."""
+    """Upvotes as shown (captured at import plus cast on this site) and comments as shown (only
+    the ones written here: a reader can open every comment counted; `imported_comments` is the
+    count on the source, e.g. Hugging Face, shown only labelled as such)."""
 
     __slots__ = ()
     imported_upvotes: int
@@ -27,7 +29,7 @@ class PaperCounts:
 
     @property
     def num_comments(self) -> int:
-        return self.imported_comments + self.comment_count
+        return self.comment_count
 
 
 class Paper(PaperCounts, Base):

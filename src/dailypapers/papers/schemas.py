@@ -22,6 +22,7 @@ class AuthorPublic(BaseModel):
 
 class SubmitterPublic(BaseModel):
     name: str = Field(description="User name of the member who put the paper on the list.")
+    user: str = Field(description="The same user name, under Hugging Face's key for it.")
     fullname: str
     type: str = "user"
     avatarUrl: str = ""
@@ -40,7 +41,10 @@ class PaperPublic(BaseModel):
     submittedOnDailyBy: SubmitterPublic | None = None
     featuredDate: str | None = Field(description="Featured date as YYYY-MM-DD (site time zone).")
     upvotes: int
-    numComments: int
+    numComments: int = Field(description="Comments written on this site (all readable here).")
+    importedComments: int = Field(
+        0, description="Comments counted on the source it was imported from (Hugging Face)."
+    )
     githubRepo: str | None
     githubRepoAddedBy: str | None = Field(description="import, auto or member.")
     githubStars: int | None
@@ -75,6 +79,7 @@ def _submitter(entry: DailyEntry | EntryCard | None) -> dict[str, Any] | None:
         return None
     return {
         "name": entry.submitter_name,
+        "user": entry.submitter_name,  # what huggingface_hub's User reads as `username`
         "fullname": entry.submitter_name,
         "type": "user",
         "avatarUrl": "",
@@ -95,6 +100,7 @@ def paper_json(paper: Paper | PaperCard, entry: DailyEntry | EntryCard | None) -
         "featuredDate": featured.isoformat() if featured else None,
         "upvotes": paper.upvotes,
         "numComments": paper.num_comments,
+        "importedComments": paper.imported_comments,
         "githubRepo": paper.github_url,
         "githubRepoAddedBy": paper.github_url_source,
         "githubStars": paper.github_stars,
