@@ -343,4 +343,45 @@ def test_account_mail_waits_for_the_commit_and_old_links_work(database: Any) -> 
         link = URLSafeTimedSerializer(secret).dumps(
             {"m": member.id, "e": member.email}, salt="confirm-email"
         )
-        assert accounts.confirm(session, link).confirmed
+        assert accounts.confirm(session, link)[0].confirmed
+
+
+def test_the_confirmation_link_logs_in_once(community: Community) -> None:
+    with httpx.Client(base_url=community.url) as http:
+        sign_up_and_confirm(community, http, "hedy")  # the first click confirms ...
+        assert "Log out" in http.get("/").text  # ... and logs in
+        [message] = community.mail.to("hedy@example.org")
+        link = community.mail.link(message, f"{community.url}/confirm/")
+    with httpx.Client(base_url=community.url) as other:
+        again = other.get(link.removeprefix(community.url))
+        # A copy of the link used later (a forwarded email) asks for the password instead.
+        assert again.status_code == 303 and again.headers["location"].startswith("/login")
+        assert "Log out" not in other.get("/").text
+
+
+def test_a_confirmed_member_subscribes_in_one_click(community: Community) -> None:
+    with httpx.Client(base_url=community.url) as http:
+        sign_up_and_confirm(community, http, "lise")
+        form = http.get("/subscribe")
+        assert 'value="lise@example.org"' in form.text  # the member's address is filled in
+        subscribed = http.post(
+            "/subscribe",
+            data={
+                "csrf_token": csrf_of(form.text),
+                "email": "Lise@Example.org",
+                "frequency": "weekly",
+                "topics": "speculative decoding",
+            },
+        )
+        assert subscribed.status_code == 200 and "You are subscribed" in subscribed.text
+        assert "weekly digest will come to lise@example.org" in subscribed.text
+        # No second confirmation email: the one sign-up message is all the mail.
+        assert len(community.mail.to("lise@example.org")) == 1
+        # Another address still needs its own confirmation.
+        other = http.post(
+            "/subscribe",
+            data={"csrf_token": csrf_of(form.text), "email": "meitner@example.org"},
+        )
+        assert "Check your inbox" in other.text
+        [confirmation] = community.mail.wait_for("meitner@example.org")
+        assert "Confirm" in confirmation["Subject"]

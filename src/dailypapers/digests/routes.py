@@ -15,6 +15,7 @@ from dailypapers.digests import subscriptions
 from dailypapers.digests.letters import browser_copy
 from dailypapers.digests.models import FREQUENCIES, MAX_TOPICS, Subscriber
 from dailypapers.digests.subscriptions import LinkRefused, SubscriptionProblem, Subscriptions
+from dailypapers.mail.addresses import BadAddress, mailbox
 from dailypapers.members import pages as member_pages
 from dailypapers.members.models import Member
 from dailypapers.web import ratelimit
@@ -68,11 +69,18 @@ def subscribe(
     site: SiteDep,
     session: SessionDep,
     service: SubscriptionsDep,
+    viewer: ViewerDep,
     email: Annotated[str, Form(max_length=400)] = "",
     frequency: FrequencyField = "daily",
     topics: TopicsField = "",
 ) -> Response:
+    member = viewer.member
     try:
+        if member is not None and member.confirmed and _same_address(email, member.email):
+            # The member's own address is proven already: one click, no second email.
+            subscriber = service.subscribe_confirmed(session, member.email or "", frequency, topics)
+            session.commit()
+            return _subscribed_page(request, service, subscriber)
         address = service.subscribe(session, email, frequency, topics)
     except SubscriptionProblem as problem:
         return _subscribe_page(request, email, str(problem), 422)
@@ -94,6 +102,10 @@ def confirm(
     except LinkRefused as refused:
         return message_page(request, refused.title, str(refused), 400)
     session.commit()
+    return _subscribed_page(request, service, subscriber)
+
+
+def _subscribed_page(request: Request, service: Subscriptions, subscriber: Subscriber) -> Response:
     message = (
         f"The {subscriber.frequency} digest will come to {subscriber.email}. "
         "Change topics or frequency at any time from the link in each email."
@@ -104,6 +116,13 @@ def confirm(
         "link": service.manage_path(subscriber.id),
     }
     return render_page(request, "message.html", values)
+
+
+def _same_address(typed: str, own: str | None) -> bool:
+    try:
+        return own is not None and mailbox(typed) == mailbox(own)
+    except BadAddress:
+        return False
 
 
 def _subscriber(session: SessionDep, service: SubscriptionsDep, token: str) -> Subscriber:

@@ -119,16 +119,26 @@ class Subscriptions:
         subscriber = session.get(Subscriber, subscriber_id)
         if subscriber is None:
             raise LinkRefused("This link does not work", "That subscription is gone.")
-        subscriber.confirmed_at = subscriber.confirmed_at or utcnow()
-        if subscriber.unsubscribed_at is not None:  # subscribing again
-            subscriber.unsubscribed_at, subscriber.stopped_reason, subscriber.bounces = (
-                None,
-                None,
-                0,
-            )
-        subscriber.frequency = frequency if frequency in FREQUENCIES else "daily"
-        if queries:
-            _replace_topics(session, subscriber, queries[:MAX_TOPICS])
+        _start(session, subscriber, frequency, queries)
+        return subscriber
+
+    def subscribe_confirmed(
+        self, session: Session, address: str, frequency: str, topics: str
+    ) -> Subscriber:
+        """Start the digest at once for an address already proven: a signed-in member's own
+        confirmed address needs no second confirmation email. SubscriptionProblem when the
+        form is not right."""
+        if frequency not in FREQUENCIES:
+            raise SubscriptionProblem("Choose daily or weekly.")
+        queries = topic_lines(topics)
+        if len(queries) > MAX_TOPICS:
+            raise SubscriptionProblem(f"Follow at most {MAX_TOPICS} topics ({len(queries)} given).")
+        subscriber = session.scalar(select(Subscriber).where(Subscriber.email == address))
+        if subscriber is None:
+            subscriber = Subscriber(email=address, frequency=frequency, min_upvotes=0, bounces=0)
+            session.add(subscriber)
+            session.flush()
+        _start(session, subscriber, frequency, queries)
         return subscriber
 
     def subscriber(self, session: Session, token: str) -> Subscriber | None:
@@ -171,3 +181,13 @@ def unsubscribe(subscriber: Subscriber) -> None:
 def _replace_topics(session: Session, subscriber: Subscriber, queries: list[str]) -> None:
     session.execute(delete(Topic).where(Topic.subscriber_id == subscriber.id))
     session.add_all(Topic(subscriber_id=subscriber.id, query=q) for q in queries)
+
+
+def _start(session: Session, subscriber: Subscriber, frequency: str, queries: list[str]) -> None:
+    """Confirm (or restart) a digest with the frequency and topics asked for."""
+    subscriber.confirmed_at = subscriber.confirmed_at or utcnow()
+    if subscriber.unsubscribed_at is not None:  # subscribing again
+        subscriber.unsubscribed_at, subscriber.stopped_reason, subscriber.bounces = None, None, 0
+    subscriber.frequency = frequency if frequency in FREQUENCIES else "daily"
+    if queries:
+        _replace_topics(session, subscriber, queries[:MAX_TOPICS])

@@ -156,14 +156,17 @@ class Accounts:
             ),
         )
 
-    def confirm(self, session: Session, token: str) -> Member:
+    def confirm(self, session: Session, token: str) -> tuple[Member, bool]:
+        """The member the link confirms, and whether this click confirmed the address (the
+        first use of the link, which may log the member in)."""
         data = self._read(token, "confirm-email", CONFIRM_MAX_AGE)
         member = session.get(Member, data.get("m"))
         if member is None or member.email != data.get("e"):
             raise AccountError("This link is not valid any more.")
-        if member.email_confirmed_at is None:
-            member.email_confirmed_at = utcnow()
-        return member
+        if member.email_confirmed_at is not None:
+            return member, False
+        member.email_confirmed_at = utcnow()
+        return member, True
 
     # --- log-in ----------------------------------------------------------------------------
     def authenticate(self, session: Session, login: str, password: str) -> Member:

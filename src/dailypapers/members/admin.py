@@ -7,11 +7,12 @@ is done. The caller commits (and, on `/admin`, records the change in the curatio
 from __future__ import annotations
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
 from dailypapers.members.accounts import create_member
 from dailypapers.members.auth import end_every_session
 from dailypapers.members.models import ROLES, Member
+from dailypapers.revisions import bump_revision
 
 MEMBERS_LISTED = 50  # on /admin, newest first
 
@@ -49,10 +50,13 @@ def newest_members(session: Session, name_contains: str = "") -> list[Member]:
 
 def set_disabled(member: Member, disabled: bool) -> None:
     """Disable a member (logged out everywhere and their API tokens revoked, and they can no
-    longer log in or act), or enable them again."""
+    longer log in or act; their page is gone from cached answers), or enable them again."""
     if disabled:
         end_every_session(member)
     member.disabled = disabled
+    session = object_session(member)
+    if session is not None:
+        bump_revision(session)
 
 
 def set_role(member: Member, role: str) -> None:

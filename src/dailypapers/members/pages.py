@@ -25,6 +25,7 @@ from dailypapers.members.auth import (
 )
 from dailypapers.members.models import SCOPES, ApiToken, Member, MemberSession
 from dailypapers.members.passwords import password_problem, verify_password
+from dailypapers.revisions import bump_revision
 from dailypapers.web import ratelimit
 from dailypapers.web.deps import (
     CsrfChecked,
@@ -102,11 +103,21 @@ def signup(
 @router.get("/confirm/{token}")
 def confirm(request: Request, session: SessionDep, accounts: AccountsDep, token: str) -> Response:
     try:
-        member = accounts.confirm(session, token[:500])
+        member, first_use = accounts.confirm(session, token[:500])
     except AccountError as error:
         return message_page(request, "This link does not work", str(error), 400)
+    if not first_use or member.disabled:  # a link logs in once: later clicks ask for the password
+        session.commit()
+        return RedirectResponse(f"/login?confirmed=1&login={member.username}", status_code=303)
+    log_in(request, session, member)
+    member.last_login_at = utcnow()
     session.commit()
-    return RedirectResponse(f"/login?confirmed=1&login={member.username}", status_code=303)
+    return message_page(
+        request,
+        "Your address is confirmed",
+        f"Welcome, {member.display_name or member.username}: you are logged in. Upvote, "
+        "comment and submit papers, or get the trending papers by email from /subscribe.",
+    )
 
 
 # --- log in and out --------------------------------------------------------------------------
@@ -296,8 +307,23 @@ def update_profile(
     _csrf: CsrfChecked, member: SignedInMember, session: SessionDep, display_name: FormText = ""
 ) -> Response:
     member.display_name = " ".join(display_name.split())[:200] or member.username
+    bump_revision(session)  # cached pages show the name (comments, the member's page)
     session.commit()
     return RedirectResponse("/settings", status_code=303)
+
+
+@router.post("/settings/privacy")
+def update_privacy(
+    _csrf: CsrfChecked,
+    member: SignedInMember,
+    session: SessionDep,
+    public_upvotes: Annotated[bool, Form()] = False,
+) -> Response:
+    """Whether the member's public page (/members/{username}) lists their upvotes."""
+    member.public_upvotes = public_upvotes
+    bump_revision(session)  # cached copies of their public page change
+    session.commit()
+    return RedirectResponse("/settings#privacy", status_code=303)
 
 
 @router.post("/settings/password")
