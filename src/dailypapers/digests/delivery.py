@@ -192,6 +192,7 @@ def _claim(
         status="empty" if digest.empty else "sending",
         message_id=message_id(subscriber.id, period.key, base_url),
         papers=",".join(str(paper_id) for paper_id in digest.paper_ids),
+        sections=digest.layout(),
         attempts=0,
         created_at=utcnow(),
         claimed_by=this_process(),

@@ -107,6 +107,7 @@ def context(
         "subscriber": subscriber,
         "trending": [items[i] for i in digest.trending if i in items],
         "topics": [(t.query, [items[i] for i in t.paper_ids if i in items]) for t in digest.topics],
+        "quiet_topics": digest.quiet_topics,
         "unsubscribe_url": f"{base_url}/unsubscribe/{tokens.unsubscribe(subscriber.id)}",
         "view_url": f"{base_url}/digest/{tokens.view(subscriber.id, period.key)}",
         "settings_url": f"{base_url}/subscribe/manage/{tokens.unsubscribe(subscriber.id)}",
@@ -182,10 +183,13 @@ def browser_copy(
     subscriber = session.get(Subscriber, row.subscriber_id)
     assert subscriber is not None
     frequency = row.period.partition(":")[0]
-    day = row.created_at.date()
-    period = DigestPeriod(frequency, row.period, day, day, day)
-    composer = Composer(session, period, None)  # the papers are known: no search
-    digest = Digest(subscriber, period, [int(i) for i in row.papers.split(",") if i])
+    if row.sections:
+        digest = Digest.from_layout(subscriber, frequency, row.period, row.sections)
+    else:  # a digest sent before the ledger kept its layout: its papers, in one list
+        day = row.created_at.date()
+        period = DigestPeriod(frequency, row.period, day, day, day)
+        digest = Digest(subscriber, period, [int(i) for i in row.papers.split(",") if i])
+    composer = Composer(session, digest.period, None)  # the papers are known: no search
     values = context(
         digest, composer.items(digest), base_url=base_url, site_name=site_name, tokens=tokens
     )

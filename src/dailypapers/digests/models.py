@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from dailypapers.database import Base, UTCDateTime, utcnow
+from dailypapers.database import Base, JSONText, UTCDateTime, utcnow
 
 FREQUENCIES = ("daily", "weekly")
 MAX_TOPICS = 20
@@ -65,6 +66,9 @@ class DigestSend(Base):
     status: Mapped[str] = mapped_column(String(16))
     message_id: Mapped[str] = mapped_column(String(200))
     papers: Mapped[str] = mapped_column(Text, default="")  # paper ids, comma-separated
+    # The digest as laid out (its dates, trending ids, each topic's ids), so that its "view in
+    # a browser" page shows what the email showed; None on rows from before revision 0018.
+    sections: Mapped[dict[str, Any] | None] = mapped_column(JSONText)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(String(500))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

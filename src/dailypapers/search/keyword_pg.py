@@ -46,8 +46,9 @@ import re
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 
-from sqlalchemy import Engine, text
+from sqlalchemy import Connection, Engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from dailypapers.search.query import SearchFilters
@@ -62,6 +63,7 @@ RARE_WORDS = 2  # the words whose papers are candidates
 AND_WORDS = 3  # the rarest words that candidates with "every word" are looked up by
 COMMON_MATCHES = 20_000  # words in more papers than this are not listed from the index
 COMMON_WINDOW = 4_000  # the newest papers, in which any word makes a candidate
+STEM_CACHE = 1_024  # queries whose stemmed words are kept
 # For this transaction: reach papers through the GIN index's bitmap only, planned for these words.
 PIN_PLAN = (
     "SELECT set_config('enable_seqscan', 'off', true), "
@@ -127,6 +129,18 @@ class WordStatistics:
             self.read_at = time.monotonic()
 
 
+@dataclass(slots=True)
+class _QueryWords:
+    """A query's words for ranking: word i's tsquery SQL and lexemes, the distinct words (by
+    index) rarest first with their weights (inverse document frequency, times repeats)."""
+
+    sql: list[str]
+    lexemes: list[list[str]]
+    idf: dict[int, float]
+    rarest_first: list[int]
+    newest: int  # the highest paper id
+
+
 class PostgresKeywordIndex:
     """Keyword search answered by PostgreSQL, for every process of the site alike."""
 
@@ -136,6 +150,9 @@ class PostgresKeywordIndex:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self.statistics = WordStatistics(engine)
+        # Each query's words as stemmed (a query's search and then its hybrid scoring of the
+        # papers found by meaning alone stem the same words: the second asks no round trip).
+        self._stems: dict[tuple[str, ...], list[list[str]]] = {}
 
     def search(
         self,
@@ -149,52 +166,108 @@ class PostgresKeywordIndex:
         if not terms or limit <= 0:
             return []
         conditions, params = (filters or SearchFilters()).sql()
-        # One plainto_tsquery per word: the words are data, never query syntax.
-        names = [f"t{i}" for i in range(len(terms))]
-        params.update(dict(zip(names, terms, strict=True)), limit=limit)
-        words = [f"plainto_tsquery('english', :{name})" for name in names]
         with self.engine.connect() as connection:
-            stemmed = connection.execute(
-                text(
-                    f"SELECT (SELECT max(id) FROM papers), "
-                    f"{', '.join(f'CAST({word} AS text)' for word in words)}"
-                ),
-                params,
-            ).one()
-            lexemes = [
-                [found.replace("''", "'") for found in _LEXEME.findall(query)]
-                for query in stemmed[1:]
-            ]
-            unique = [i for i, found in enumerate(lexemes) if found and found not in lexemes[:i]]
-            if not unique:  # stop words only
+            words = self._words(connection, terms, params)
+            if words is None:  # stop words only
                 return []
-            idf = {i: self.statistics.idf(lexemes[i]) for i in unique}
-            matches = {i: self.statistics.matches(lexemes[i]) for i in unique}
+            matches = {i: self.statistics.matches(words.lexemes[i]) for i in words.rarest_first}
             if conditions:  # filtered: the newest papers may hold no match, so every word is
-                matches = dict.fromkeys(unique, 0.0)  # listed from the index, with the filters
-            rarest_first = sorted(unique, key=lambda i: -idf[i])
-            newest = stemmed[0] or 0
-            params["newest"] = newest - COMMON_WINDOW
+                matches = dict.fromkeys(matches, 0.0)  # listed from the index, with the filters
+            params["newest"] = words.newest - COMMON_WINDOW
             connection.execute(text(PIN_PLAN))  # for this transaction only
             found = connection.scalars(
-                text(_candidates_sql(words, matches, rarest_first, conditions)), params
+                text(_candidates_sql(words.sql, matches, words.rarest_first, conditions)), params
             ).all()
             connection.commit()
             if not found:
                 return []
-            rank = " + ".join(
-                f"{idf[i]:.5f} * ts_rank('{WEIGHTS}', v, {words[i]}, 32)" for i in rarest_first
-            )
-            # Each vector is read (and decompressed) once for all the words, not once per word.
-            rows = connection.execute(
+            return self._ranked(connection, words, params, list(found), limit)
+
+    def score_papers(self, terms: list[str], paper_ids: list[int]) -> dict[int, float]:
+        """The ranks of those of `paper_ids` that match `terms`, as `search` ranks them: hybrid
+        search scores the papers found by meaning alone this way (bounded candidate sets may
+        miss them), reading only these papers' vectors."""
+        if not terms or not paper_ids:
+            return {}
+        params: dict[str, object] = {}
+        with self.engine.connect() as connection:
+            words = self._words(connection, terms, params, newest=False)
+            if words is None:
+                return {}
+            hits = self._ranked(connection, words, params, list(paper_ids), len(paper_ids))
+        return {paper_id: score for paper_id, score in hits if score > 0}
+
+    def _words(
+        self,
+        connection: Connection,
+        terms: list[str],
+        params: dict[str, object],
+        *,
+        newest: bool = True,
+    ) -> _QueryWords | None:
+        """The query's words as PostgreSQL stems them (one plainto_tsquery per word: the words
+        are data, never query syntax); None when all are stop words. Sets the words' parameters
+        in `params`; `newest`: look up the highest paper id too (else 0)."""
+        names = [f"t{i}" for i in range(len(terms))]
+        params.update(dict(zip(names, terms, strict=True)))
+        sql = [f"plainto_tsquery('english', :{name})" for name in names]
+        key = tuple(terms)
+        lexemes = self._stems.get(key)
+        highest = 0
+        if lexemes is None or newest:
+            stemmed = connection.execute(
                 text(
-                    f"SELECT id, {rank} AS rank FROM (SELECT id, "
-                    "search_vector || ''::tsvector AS v FROM papers WHERE id = ANY(:found) "
-                    "OFFSET 0) AS found ORDER BY rank DESC, id DESC LIMIT :limit"
+                    f"SELECT (SELECT max(id) FROM papers), "
+                    f"{', '.join(f'CAST({word} AS text)' for word in sql)}"
                 ),
-                {**params, "found": list(found)},
-            )
-            return [(int(paper_id), float(score)) for paper_id, score in rows]
+                params,
+            ).one()
+            highest = stemmed[0] or 0
+            lexemes = [
+                [found.replace("''", "'") for found in _LEXEME.findall(query)]
+                for query in stemmed[1:]
+            ]
+            if len(self._stems) >= STEM_CACHE:
+                self._stems.clear()
+            self._stems[key] = lexemes
+        unique = [i for i, found in enumerate(lexemes) if found and found not in lexemes[:i]]
+        if not unique:
+            return None
+        # Words that stem alike ("inductive", "induction") count as often as the query has them,
+        # as in Tantivy's query: a word the query repeats weighs more.
+        repeats = {i: sum(1 for found in lexemes if found == lexemes[i]) for i in unique}
+        idf = {i: repeats[i] * self.statistics.idf(lexemes[i]) for i in unique}
+        return _QueryWords(
+            sql=sql,
+            lexemes=lexemes,
+            idf=idf,
+            rarest_first=sorted(unique, key=lambda i: -idf[i] / repeats[i]),
+            newest=highest,
+        )
+
+    def _ranked(
+        self,
+        connection: Connection,
+        words: _QueryWords,
+        params: dict[str, object],
+        paper_ids: list[int],
+        limit: int,
+    ) -> list[tuple[int, float]]:
+        """(paper id, rank) of the best `limit` of `paper_ids`, best first."""
+        rank = " + ".join(
+            f"{words.idf[i]:.5f} * ts_rank('{WEIGHTS}', v, {words.sql[i]}, 32)"
+            for i in words.rarest_first
+        )
+        # Each vector is read (and decompressed) once for all the words, not once per word.
+        rows = connection.execute(
+            text(
+                f"SELECT id, {rank} AS rank FROM (SELECT id, "
+                "search_vector || ''::tsvector AS v FROM papers WHERE id = ANY(:found) "
+                "AND NOT hidden OFFSET 0) AS found ORDER BY rank DESC, id DESC LIMIT :limit"
+            ),
+            {**params, "found": paper_ids, "limit": limit},
+        )
+        return [(int(paper_id), float(score)) for paper_id, score in rows]
 
     def newest_in_category(self, category: str, limit: int) -> list[int]:
         conditions, params = SearchFilters(category=category).sql()

@@ -155,6 +155,26 @@ class TantivyKeywordIndex:
         ids = searcher.fast_field_values("id", [address for _, address in hits])
         return [(int(paper_id or 0), score) for (score, _), paper_id in zip(hits, ids, strict=True)]
 
+    def score_papers(self, terms: list[str], paper_ids: list[int]) -> dict[int, float]:
+        """BM25 scores of those of `paper_ids` that match `terms` (the same query as `search`,
+        held to these papers)."""
+        if not terms or not paper_ids:
+            return {}
+        words, _errors = self._index.parse_query_lenient(
+            " ".join(terms), list(FIELD_BOOSTS), field_boosts=FIELD_BOOSTS
+        )
+        papers = tantivy.Query.term_set_query(self.schema, "id", list(paper_ids))
+        query = tantivy.Query.boolean_query(
+            [
+                (tantivy.Occur.Must, words),
+                (tantivy.Occur.Must, tantivy.Query.const_score_query(papers, 0.0)),
+            ]
+        )
+        searcher = self._index.searcher()
+        hits = searcher.search(query, len(paper_ids), count=False).hits
+        ids = searcher.fast_field_values("id", [address for _, address in hits])
+        return {int(paper_id or 0): score for (score, _), paper_id in zip(hits, ids, strict=True)}
+
     def _with_filters(self, query: tantivy.Query, filters: SearchFilters) -> tantivy.Query:
         must = [query]
         if filters.published_from or filters.published_to:

@@ -43,6 +43,11 @@ class KeywordSearch(Protocol):
         first. `boosts` weigh Tantivy's fields (the quality benchmark tunes them)."""
         ...
 
+    def score_papers(self, terms: list[str], paper_ids: list[int]) -> dict[int, float]:
+        """The keyword scores, on `search`'s scale, of those of `paper_ids` that match `terms`
+        (hybrid search scores the papers found by meaning alone this way, to fuse scores)."""
+        ...
+
     def newest_in_category(self, category: str, limit: int) -> list[int]:
         """Paper ids of an arXiv category, newest publication first."""
         ...

@@ -1,44 +1,84 @@
-"""Searching papers: exact arXiv ids and titles pinned first, then keyword and dense rankings
-fused (keyword alone while the dense index is not ready or the query embedding is too slow)."""
+"""Searching papers: a query that names one paper (its arXiv id, or its exact title) goes to it;
+other queries rank by keyword and by meaning fused (keyword alone while the dense index is not
+ready or the query embedding is too slow), page by page, by relevance, date or upvotes."""
 
 from __future__ import annotations
 
+import time
 import unicodedata
+from concurrent.futures import Future
 from dataclasses import dataclass, field
+from typing import Literal, get_args
 
-from sqlalchemy import func, select
+import numpy as np
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from dailypapers.papers.arxiv_ids import InvalidArxivId, parse_arxiv_id
 from dailypapers.papers.feed import PaperItem, paper_items
 from dailypapers.papers.models import Paper
-from dailypapers.search.fusion import CANDIDATES, fuse
+from dailypapers.search.fusion import CANDIDATES, DENSE_SHARE, SCORED_NEAREST, fuse_scores
 from dailypapers.search.meaning import DenseQuery, MeaningSearch
 from dailypapers.search.protocols import KeywordSearch
-from dailypapers.search.query import SearchFilters, filter_paper_ids, query_terms
+from dailypapers.search.query import (
+    SearchFilters,
+    filter_paper_ids,
+    named_arxiv_id,
+    query_passages,
+    query_terms,
+    title_key,
+)
 
-MAX_QUERY_CHARS = 250
+MAX_QUERY_CHARS = 2_000  # a paragraph: a pasted abstract is 1,000-1,900 characters
 MAX_LIMIT = 120
+MAX_MATCHES = 1_000  # the deepest a search pages; the pool sorted by date or upvotes
+TITLE_CANDIDATES = 20  # the best keyword matches checked for a title equal to the query
+MIN_TITLE_CHARS = 8  # shorter queries are words, even when some paper has them as its title
+# A paper found by meaning alone (no keyword match) is a match from this cosine similarity on:
+# nonsense and out-of-domain queries stay below it. Fit on SciFact (bench/bench_search_cutoff.py,
+# figures in docs/benchmarks.md).
+DENSE_MATCH_SIMILARITY = 0.40
+
+SearchSort = Literal["relevance", "newest", "upvotes"]
+SORTS: tuple[SearchSort, ...] = get_args(SearchSort)
 
 
 class QueryTooLong(ValueError):
     def __init__(self, length: int) -> None:
-        super().__init__(f"q: the query is {length:,} characters long (at most {MAX_QUERY_CHARS})")
+        super().__init__(
+            f"q: the query is {length:,} characters long (at most {MAX_QUERY_CHARS:,})"
+        )
+
+
+class InvalidSort(ValueError):
+    def __init__(self, sort: str) -> None:
+        super().__init__(f"sort: {sort[:40]!r} is not a sort (one of {', '.join(SORTS)})")
 
 
 @dataclass(slots=True)
 class SearchHit:
     item: PaperItem
     score: float
-    pinned: bool = False  # an exact arXiv id or title match, shown first
+    pinned: bool = False  # the paper the query names (arXiv id or exact title), shown first
 
 
 @dataclass(slots=True)
 class SearchResults:
     query: str
     terms: tuple[str, ...]
-    hits: list[SearchHit] = field(default_factory=list)
+    hits: list[SearchHit] = field(default_factory=list)  # this page's
     mode: str = "keyword"  # or "hybrid"
+    total: int = 0  # matches found on all pages (at most MAX_MATCHES)
+    counted_all: bool = True  # whether `total` is every match (else: at least that many)
+    offset: int = 0  # of this page's first hit among them
+    sort: SearchSort = "relevance"
+    named_id: str | None = None  # the arXiv id the query is, whether or not the paper is here
+    direct: PaperItem | None = None  # the one paper the query names: its id, or its exact title
+    neighbours: list[int] = field(default_factory=list)  # nearest by meaning, matches or not
+
+    @property
+    def more(self) -> bool:
+        """Whether further pages hold matches."""
+        return self.offset + len(self.hits) < self.total
 
 
 def clean_query(query: str) -> str:
@@ -49,6 +89,13 @@ def clean_query(query: str) -> str:
     return " ".join(printable.split())
 
 
+def check_sort(sort: str) -> SearchSort:
+    for known in SORTS:
+        if sort == known:
+            return known
+    raise InvalidSort(sort)
+
+
 def search_papers(
     session: Session,
     query: str,
@@ -57,85 +104,164 @@ def search_papers(
     limit: int = 20,
     filters: SearchFilters | None = None,
     meaning: MeaningSearch | None = None,
+    offset: int = 0,
+    sort: str = "relevance",
 ) -> SearchResults:
+    """One page (`limit` matches from `offset`) of the papers matching `query`, best first or
+    sorted by `sort`. A query that is an arXiv id answers that paper alone."""
     filters = filters or SearchFilters()
+    order = check_sort(sort)
     text = clean_query(query)
-    terms = tuple(query_terms(text))
-    results = SearchResults(text, terms)
+    results = SearchResults(text, tuple(query_terms(text)), offset=offset, sort=order)
     if not text:
         return results
+    if (arxiv_id := named_arxiv_id(text)) is not None:
+        return _named_paper(session, results, arxiv_id.id, limit)
+    # The first CANDIDATES of each ranking are fused; deeper keyword matches follow in their
+    # own order, so every page is cut from the same list. Relevance reads only as deep as the
+    # page asked for; the other orders sort the whole pool of matches.
+    depth = MAX_MATCHES if order != "relevance" else min(offset + limit + 1, MAX_MATCHES)
+    depth = max(depth, CANDIDATES)
     dense_query = None
-    if meaning is not None and meaning.ready:  # runs while the keyword index is searched
+    if meaning is not None and meaning.ready:
         filtered = filters != SearchFilters()
-        dense_query = meaning.start_search(text, CANDIDATES * (5 if filtered else 1))
-    pinned = _exact_matches(session, text)
-    by_words = [
-        paper_id
-        for paper_id, _ in keyword.search(
-            list(terms), limit=max(limit, CANDIDATES), filters=filters
-        )
-    ]
+        dense_query = _start_dense(session, meaning, text, CANDIDATES * (5 if filtered else 1))
+    found = keyword.search(list(results.terms), limit=depth, filters=filters)
+    by_words = [paper_id for paper_id, _ in found]
+    pinned = _same_title(session, text, by_words[:TITLE_CANDIDATES])
     by_meaning = _dense_ranking(session, dense_query, filters)
     if by_meaning is None:
         fused = [(paper_id, 1.0 / (rank + 1)) for rank, paper_id in enumerate(by_words)]
     else:
-        fused = fuse(by_words, by_meaning)
+        results.neighbours = [paper_id for paper_id, _ in by_meaning]
+        fused = hybrid_ranking(keyword, list(results.terms), found[:CANDIDATES], by_meaning)
+        head = {paper_id for paper_id, _ in fused}
+        fused += [
+            (paper_id, 1.0 / (rank + 1))
+            for rank, paper_id in enumerate(by_words[CANDIDATES:], start=CANDIDATES)
+            if paper_id not in head
+        ]
         results.mode = "hybrid"
     ranked = [(paper_id, float("inf")) for paper_id in pinned]
     ranked += [(paper_id, score) for paper_id, score in fused if paper_id not in pinned]
-    ranked = ranked[:limit]
-    items = paper_items(session, [paper_id for paper_id, _ in ranked])
+    ranked = ranked[:MAX_MATCHES]
+    results.counted_all = len(by_words) < depth and len(ranked) < MAX_MATCHES
+    if order != "relevance":
+        ranked = _sorted_by(session, ranked, order)
+    results.total = len(ranked)
+    page = ranked[offset : offset + limit]
+    items = paper_items(session, [paper_id for paper_id, _ in page])
     results.hits = [
         SearchHit(items[paper_id], score, pinned=paper_id in pinned)
-        for paper_id, score in ranked
+        for paper_id, score in page
         if paper_id in items
     ]
+    if len(pinned) == 1 and pinned[0] in items:
+        results.direct = items[pinned[0]]
     return results
+
+
+def hybrid_ranking(
+    keyword: KeywordSearch,
+    terms: list[str],
+    by_words: list[tuple[int, float]],
+    by_meaning: list[tuple[int, float]],
+    *,
+    dense_share: float = DENSE_SHARE,
+) -> list[tuple[int, float]]:
+    """The keyword matches (paper id, score) and the papers nearest in meaning (paper id,
+    cosine similarity), their scores fused (`fusion.fuse_scores`), best first. The papers found
+    by meaning alone are given their keyword scores first (a bounded keyword search may have
+    missed them); one that has none stays only when near enough (DENSE_MATCH_SIMILARITY)."""
+    scores = dict(by_words)
+    nearest = by_meaning[:SCORED_NEAREST]
+    unscored = [paper_id for paper_id, _ in nearest if paper_id not in scores]
+    scores.update(keyword.score_papers(terms, unscored))
+    near = {paper_id for paper_id, similarity in by_meaning if similarity >= DENSE_MATCH_SIMILARITY}
+    fused = fuse_scores(scores, by_meaning, dense_share=dense_share)
+    return [hit for hit in fused if hit[0] in near or scores.get(hit[0], 0.0) > 0]
+
+
+def _named_paper(
+    session: Session, results: SearchResults, arxiv_id: str, limit: int
+) -> SearchResults:
+    """The answer to a query that is an arXiv id: that paper alone, or nothing when the site
+    does not have it (the page then says so and links to arXiv)."""
+    results.named_id = arxiv_id
+    found = session.scalar(select(Paper.id).where(Paper.arxiv_id == arxiv_id))
+    items = paper_items(session, [found]) if found is not None else {}
+    if found in items:
+        results.direct = items[found]
+        results.total = 1
+        if results.offset == 0 and limit > 0:
+            results.hits = [SearchHit(items[found], float("inf"), pinned=True)]
+    return results
+
+
+def _same_title(session: Session, text: str, candidates: list[int]) -> list[int]:
+    """Those of `candidates` (the best keyword matches) whose title is the query, compared
+    without case, spacing or punctuation."""
+    key = title_key(text)
+    if len(key) < MIN_TITLE_CHARS or not candidates:
+        return []
+    rows = session.execute(select(Paper.id, Paper.title).where(Paper.id.in_(candidates)))
+    titles: dict[int, str] = {paper_id: title for paper_id, title in rows}
+    return [paper_id for paper_id in candidates if title_key(titles.get(paper_id, "")) == key]
+
+
+def _sorted_by(
+    session: Session, ranked: list[tuple[int, float]], order: SearchSort
+) -> list[tuple[int, float]]:
+    """The matches newest first (by arXiv publication date) or most upvoted first; ties keep
+    their relevance order."""
+    ids = [paper_id for paper_id, _ in ranked]
+    position = {paper_id: index for index, paper_id in enumerate(ids)}
+    if order == "newest":
+        rows = session.execute(select(Paper.id, Paper.published_date).where(Paper.id.in_(ids)))
+        # an unknown publication date sorts last
+        value = {paper_id: -day.toordinal() if day else 1 for paper_id, day in rows}
+    else:
+        upvotes = Paper.imported_upvotes + Paper.vote_count
+        counts = session.execute(select(Paper.id, upvotes).where(Paper.id.in_(ids)))
+        value = {paper_id: -count for paper_id, count in counts}
+
+    def key(hit: tuple[int, float]) -> tuple[int, int]:
+        return (value.get(hit[0], 1), position[hit[0]])
+
+    return sorted(ranked, key=key)
+
+
+def _start_dense(session: Session, meaning: MeaningSearch, text: str, k: int) -> DenseQuery:
+    """Search by meaning: a query the embedder reads whole runs on another thread while the
+    keyword index is searched; a longer one (a pasted paragraph) is the mean of its passages'
+    embeddings, weighted by their length, searched here."""
+    passages = query_passages(text)
+    if len(passages) == 1:
+        return meaning.start_search(text, k)
+    vectors = meaning.embedder.embed(passages)
+    weights = np.array([len(passage.split()) for passage in passages], dtype=np.float32)
+    mean = weights @ vectors
+    hits = meaning.dense.search(
+        (mean / max(float(np.linalg.norm(mean)), 1e-12)).astype(np.float32), k
+    )
+    ids = [paper_id for paper_id, _ in hits]
+    visible = set(
+        session.scalars(select(Paper.id).where(Paper.id.in_(ids), Paper.hidden.is_(False)))
+    )
+    done: Future[list[tuple[int, float]]] = Future()
+    done.set_result([hit for hit in hits if hit[0] in visible])
+    return DenseQuery(done, time.monotonic())
 
 
 def _dense_ranking(
     session: Session, dense_query: DenseQuery | None, filters: SearchFilters
-) -> list[int] | None:
-    """Paper ids nearest to the query's meaning, or None when dense search is unavailable
-    (no index yet, or over the time budget)."""
+) -> list[tuple[int, float]] | None:
+    """(paper id, cosine similarity) nearest to the query's meaning, or None when dense search
+    is unavailable (no index yet, or over the time budget)."""
     hits = dense_query.result() if dense_query is not None else None
     if hits is None:
         return None
-    ids = [paper_id for paper_id, _ in hits]
     if filters != SearchFilters():
-        allowed = filter_paper_ids(session, ids, filters)
-        ids = [paper_id for paper_id in ids if paper_id in allowed]
-    return ids[:CANDIDATES]
-
-
-def _exact_matches(session: Session, text: str) -> list[int]:
-    """Visible papers whose arXiv id is the query, or whose title is exactly the query."""
-    found: list[int] = []
-    visible = Paper.hidden.is_(False)
-    try:
-        arxiv_id = parse_arxiv_id(text).id
-    except InvalidArxivId:
-        pass
-    else:
-        found += session.scalars(select(Paper.id).where(Paper.arxiv_id == arxiv_id, visible))
-    if len(text) >= 8:
-        title = text.lower().rstrip(".")
-        found += [
-            paper_id
-            for paper_id in session.scalars(
-                select(Paper.id).where(func.lower(Paper.title) == title, visible).limit(5)
-            )
-            if paper_id not in found
-        ]
-    return found
-
-
-def similar_papers(
-    session: Session, meaning: MeaningSearch | None, paper_id: int, *, limit: int = 5
-) -> list[SearchHit]:
-    """The papers nearest in meaning to one paper (none until its vector exists)."""
-    if meaning is None:
-        return []
-    hits = meaning.similar(paper_id, limit)
-    items = paper_items(session, [hit_id for hit_id, _ in hits])
-    return [SearchHit(items[hit_id], score) for hit_id, score in hits if hit_id in items]
+        allowed = filter_paper_ids(session, [paper_id for paper_id, _ in hits], filters)
+        hits = [hit for hit in hits if hit[0] in allowed]
+    return hits[:CANDIDATES]

@@ -1,0 +1,118 @@
+"""Hybrid search fuses keyword scores and cosine similarities (`fusion.fuse_scores`), after
+giving the papers found by meaning alone their keyword scores (`KeywordSearch.score_papers`)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from dailypapers.papers.importing import load_file
+from dailypapers.search.fusion import DENSE_SHARE, fuse_scores
+from dailypapers.search.keyword_tantivy import TantivyKeywordIndex
+from dailypapers.search.service import DENSE_MATCH_SIMILARITY, hybrid_ranking
+
+from .conftest import make_settings, prepare_database
+
+
+def expected(
+    keyword: dict[int, float], dense: list[tuple[int, float]], share: float
+) -> dict[int, float]:
+    """The formula of the module doc, written out."""
+    best = max(keyword.values())
+    floor = min(similarity for _, similarity in dense)
+    cosine = dict(dense)
+    return {
+        paper_id: (1 - share) * keyword.get(paper_id, 0.0) / best
+        + share * cosine.get(paper_id, floor)
+        for paper_id in set(keyword) | set(cosine)
+    }
+
+
+def test_scores_are_fused_as_shares_of_the_best_keyword_score_and_cosines() -> None:
+    keyword = {1: 12.0, 2: 6.0, 3: 3.0}
+    dense = [(3, 0.9), (4, 0.8), (2, 0.5)]
+    fused = fuse_scores(keyword, dense)
+    want = expected(keyword, dense, DENSE_SHARE)
+    assert [paper_id for paper_id, _ in fused] == sorted(want, key=lambda p: -want[p])
+    for paper_id, score in fused:
+        assert score == pytest.approx(want[paper_id])
+    # Paper 1 (best by keyword, beyond the dense list: given its lowest similarity) against
+    # paper 3 (nearest, a quarter of the best keyword score): which wins follows the share.
+    ahead = {
+        share: [p for p, _ in fuse_scores(keyword, dense, dense_share=share)].index(1)
+        < [p for p, _ in fuse_scores(keyword, dense, dense_share=share)].index(3)
+        for share in (0.1, 0.9)
+    }
+    assert ahead == {0.1: True, 0.9: False}
+
+
+def test_one_side_alone_keeps_its_order() -> None:
+    assert [p for p, _ in fuse_scores({5: 1.0, 6: 2.0}, [])] == [6, 5]
+    assert [p for p, _ in fuse_scores({}, [(7, 0.3), (8, 0.6)])] == [8, 7]
+    assert fuse_scores({}, []) == []
+    # Equal fused scores: the higher keyword score first, then the lower id.
+    assert [p for p, _ in fuse_scores({9: 1.0, 10: 1.0}, [], dense_share=0.5)] == [9, 10]
+
+
+@pytest.fixture
+def keyword(tmp_path: Path) -> TantivyKeywordIndex:
+    """40 papers: "graph" in every title, "kernel" in the abstracts of every fifth."""
+    settings = make_settings(tmp_path)
+    _engine, factory = prepare_database(settings)
+    source = tmp_path / "papers.jsonl"
+    source.write_text(
+        "".join(
+            json.dumps(
+                {
+                    "arxiv_id": f"2601.{i:05d}",
+                    "title": f"Graph study {i}",
+                    "abstract": "A kernel method." if i % 5 == 0 else "Nothing more.",
+                }
+            )
+            + "\n"
+            for i in range(1, 41)
+        )  # fmt: skip
+    )
+    load_file(factory, source, settings.zone)
+    index = TantivyKeywordIndex(settings.keyword_index_dir, factory)
+    index.sync(factory)
+    return index
+
+
+def test_tantivy_scores_the_papers_asked_for_as_search_does(keyword: TantivyKeywordIndex) -> None:
+    every = dict(keyword.search(["kernel", "graph"], limit=100))
+    top = keyword.search(["kernel", "graph"], limit=3)
+    beyond = [paper_id for paper_id in every if paper_id not in dict(top)]
+    scores = keyword.score_papers(["kernel", "graph"], beyond[:5])
+    assert set(scores) == set(beyond[:5])
+    for paper_id, score in scores.items():
+        assert score == pytest.approx(every[paper_id])
+    # No paper has "quantum": nothing to score; no terms or no papers: nothing asked.
+    assert keyword.score_papers(["quantum"], beyond) == {}
+    assert keyword.score_papers([], beyond) == {} and keyword.score_papers(["graph"], []) == {}
+
+
+def test_hybrid_ranking_scores_papers_found_by_meaning_alone(
+    keyword: TantivyKeywordIndex,
+) -> None:
+    """A paper found by meaning alone gets its keyword score (so a kernel paper ranks by it);
+    one without the words stays only when near enough."""
+    terms = ["kernel"]
+    by_words = keyword.search(terms, limit=2)  # two of the eight kernel papers
+    every = dict(keyword.search(terms, limit=100))
+    missed = next(paper_id for paper_id in every if paper_id not in dict(by_words))
+    wordless = next(paper_id for paper_id in range(1, 41) if paper_id not in every)
+    by_meaning = [
+        (wordless, DENSE_MATCH_SIMILARITY - 0.01),
+        (missed, DENSE_MATCH_SIMILARITY - 0.02),
+    ]
+    fused = dict(hybrid_ranking(keyword, terms, by_words, by_meaning))
+    scores = dict(by_words) | {missed: every[missed]}
+    assert fused.keys() == scores.keys()  # the wordless paper is not near enough
+    assert fused == pytest.approx(
+        {p: s for p, s in expected(scores, by_meaning, DENSE_SHARE).items() if p in scores}
+    )
+    near = [(wordless, DENSE_MATCH_SIMILARITY + 0.1)]
+    assert wordless in dict(hybrid_ranking(keyword, terms, by_words, near))
