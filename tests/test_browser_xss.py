@@ -49,7 +49,7 @@ def assert_nothing_ran(page: Page, dialogs: list[str]) -> None:
     # Only our own script, and no element carries an event handler or a javascript: link.
     assert page.evaluate(
         "[...document.scripts].map(s => s.src.split('?')[0].split('/').pop())"
-    ) == ["app.js"]
+    ) == ["theme.js", "app.js"]
     handlers = page.evaluate(
         """[...document.querySelectorAll('*')].filter(e => [...e.attributes].some(a =>
             a.name.startsWith('on') || /^\\s*javascript:/i.test(a.value))).length"""

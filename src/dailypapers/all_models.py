@@ -5,7 +5,9 @@ from dailypapers.curation import models as curation_models  # noqa: F401
 from dailypapers.database import Base
 from dailypapers.digests import models as digests_models  # noqa: F401
 from dailypapers.discussion import models as discussion_models  # noqa: F401
+from dailypapers.follows import models as follows_models  # noqa: F401
 from dailypapers.harvest import models as harvest_models  # noqa: F401
+from dailypapers.library import models as library_models  # noqa: F401
 from dailypapers.mail import models as mail_models  # noqa: F401
 from dailypapers.members import models as members_models  # noqa: F401
 from dailypapers.papers import models as papers_models  # noqa: F401

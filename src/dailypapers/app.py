@@ -1,9 +1,9 @@
 """The application factory: a Site's parts behind FastAPI's routes, middleware and jobs.
 
 `create_app(settings)` opens the Site (the composition root, `site.py`), stores it where the
-route dependencies find it (`web/deps.py`), adds the middleware (sessions, the response cache,
-security headers) and every domain's routers. The lifespan starts the job runner (`jobs/`) and
-closes the Site on shutdown.
+route dependencies find it (`web/deps.py`), adds the middleware (sessions, gzip, the response
+cache, security headers), the API's docs (`web/openapi.py`) and every domain's routers. The
+lifespan starts the job runner (`jobs/`) and closes the Site on shutdown.
 """
 
 from __future__ import annotations
@@ -26,11 +26,23 @@ from dailypapers.curation import routes as curation_routes
 from dailypapers.digests import feeds
 from dailypapers.digests import routes as digest_routes
 from dailypapers.discussion import routes as discussion_routes
+from dailypapers.follows import api as follows_api
+from dailypapers.follows import routes as follows_routes
+from dailypapers.follows.buttons import following_context
 from dailypapers.jobs import JobRunner, web_jobs
+from dailypapers.library import api as library_api
+from dailypapers.library import routes as library_routes
+from dailypapers.library.shelf import shelf_context
 from dailypapers.members import api as members_api
 from dailypapers.members import pages as members_pages
 from dailypapers.members.auth import SESSION_COOKIE, SESSION_DAYS
+from dailypapers.privacy import routes as privacy_routes
 from dailypapers.reading import api as reading_api
+from dailypapers.reading import authors as reading_authors
+from dailypapers.reading import categories as reading_categories
+from dailypapers.reading import help as reading_help
+from dailypapers.reading import markdown as reading_markdown
+from dailypapers.reading import members as reading_members
 from dailypapers.reading import pages as reading_pages
 from dailypapers.revisions import RevisionReader
 from dailypapers.search import api as search_api
@@ -39,9 +51,10 @@ from dailypapers.settings import Settings, get_settings
 from dailypapers.site import WEB_QUERY_BUDGET_SECONDS, Site
 from dailypapers.web.bodylimit import BodyLimitMiddleware
 from dailypapers.web.cache import ResponseCacheMiddleware
+from dailypapers.web.compression import CompressionMiddleware
 from dailypapers.web.deps import viewer_context
 from dailypapers.web.errors import install_error_handlers
-from dailypapers.web.openapi import install_openapi
+from dailypapers.web.openapi import install_docs, install_openapi
 from dailypapers.web.ratelimit import RateLimitHeadersMiddleware
 from dailypapers.web.responses import JSONBytesResponse
 from dailypapers.web.routemap import RouteMap
@@ -95,10 +108,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         "Face's papers API, so `huggingface_hub.HfApi(endpoint=...)` works against this server.",
         lifespan=lifespan,
         default_response_class=JSONBytesResponse,
-        redoc_url=None,  # ReDoc loads its script from a CDN, which the CSP forbids; /docs stays
+        docs_url=None,  # /docs comes from packaged files (web/openapi.py), not a CDN
+        redoc_url=None,  # ReDoc wants inline styles and a logo from its CDN (web/openapi.py)
     )
     app.state.site = site
-    app.state.templates = make_templates(context_processors=[viewer_context])
+    app.state.templates = make_templates(
+        context_processors=[viewer_context, shelf_context, following_context]
+    )
     app.state.templates.env.globals.update(site_name=settings.site_name, version=__version__)
 
     def current_revision() -> tuple[int, int, int]:
@@ -122,6 +138,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         same_site="lax",
         https_only=settings.base_url.startswith("https://"),
     )
+    # Inside the cache, which keeps answers compressed (one per encoding); outside sessions.
+    app.add_middleware(CompressionMiddleware)
     app.add_middleware(
         ResponseCacheMiddleware,
         revision=current_revision,
@@ -133,6 +151,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # The security headers wrap all of this, cached answers and 500s included (DailyPapersApp).
     install_error_handlers(app)
     install_openapi(app, session_cookie=SESSION_COOKIE)
+    install_docs(app, site_name=settings.site_name)  # mounts /static/docs: before /static
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     for router in (
         search_api.router,  # before reading_api: /api/papers/{id} would take it
@@ -153,6 +172,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         members_pages.router,
         search_pages.router,
         health.router,
+        reading_markdown.router,  # before reading_pages: /papers/{arxiv_id:path} would take it
+        reading_help.router,
+        reading_authors.router,
+        reading_categories.router,  # before reading_pages, as above
+        reading_members.router,
+        library_api.router,
+        library_routes.router,
+        follows_api.router,
+        follows_routes.router,
+        privacy_routes.router,
         reading_pages.router,
     ):
         app.include_router(router)

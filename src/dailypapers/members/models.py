@@ -30,6 +30,8 @@ class Member(Base):
     # everywhere) ends all older sessions (their rows in member_sessions go too).
     session_version: Mapped[int] = mapped_column(Integer, default=0)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Whether /members/{username} lists this member's upvotes to everyone (off until they say).
+    public_upvotes: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
 
     @property
     def is_curator(self) -> bool:

@@ -11,7 +11,14 @@ from sqlalchemy import Select, func, select, tuple_
 from sqlalchemy.orm import Session, selectinload
 
 from dailypapers.papers.models import DailyEntry, Paper, PaperCounts
-from dailypapers.papers.periods import FIRST_DAY, LAST_DAY, Period
+from dailypapers.papers.periods import (
+    FIRST_DAY,
+    LAST_DAY,
+    Period,
+    month_period,
+    month_weeks,
+    short_day_name,
+)
 from dailypapers.papers.trending import trending_score
 
 FeedSort = Literal["upvotes", "publishedAt", "trending"]
@@ -28,6 +35,7 @@ CARD_COLUMNS = (
     Paper.abstract,
     Paper.authors,
     Paper.categories,
+    Paper.primary_category,
     Paper.published_date,
     Paper.comment,
     Paper.github_url,
@@ -57,6 +65,7 @@ class PaperCard(PaperCounts):
     abstract: str | None
     authors: list[str]
     categories: list[str]
+    primary_category: str | None
     published_date: date | None
     comment: str | None
     github_url: str | None
@@ -163,21 +172,73 @@ def period_page(
             _entries().where(*where).order_by(*order, Paper.arxiv_id).offset(offset).limit(limit)
         )
         items = [_item(row) for row in session.execute(query)]
-    # Neighbours only within the days the site knows: a stray date stored before they were
-    # checked (9999-12-31) would otherwise make the link to its week overflow `date.max`.
-    return FeedPage(
-        items,
-        total,
-        previous=session.scalar(
-            select(func.max(DailyEntry.featured_date)).where(
-                DailyEntry.featured_date < period.start, DailyEntry.featured_date >= FIRST_DAY
-            )
-        ),
-        next=session.scalar(
-            select(func.min(DailyEntry.featured_date)).where(
-                DailyEntry.featured_date > period.end, DailyEntry.featured_date <= LAST_DAY
-            )
-        ),
+    previous, following = _neighbours(session, period)
+    return FeedPage(items, total, previous=previous, next=following)
+
+
+def _neighbours(session: Session, period: Period) -> tuple[date | None, date | None]:
+    """The nearest featured dates before and after a period.
+
+    Only within the days the site knows: a stray date stored before they were checked
+    (9999-12-31) would otherwise make the link to its week overflow `date.max`."""
+    previous = session.scalar(
+        select(func.max(DailyEntry.featured_date)).where(
+            DailyEntry.featured_date < period.start, DailyEntry.featured_date >= FIRST_DAY
+        )
+    )
+    following = session.scalar(
+        select(func.min(DailyEntry.featured_date)).where(
+            DailyEntry.featured_date > period.end, DailyEntry.featured_date <= LAST_DAY
+        )
+    )
+    return previous, following
+
+
+def featured_counts(session: Session, start: date, end: date) -> dict[date, int]:
+    """How many papers were featured on each day from `start` to `end` (days with none are
+    left out). One GROUP BY on the indexed featured date; hidden papers have no entry."""
+    query = (
+        select(DailyEntry.featured_date, func.count())
+        .where(DailyEntry.featured_date >= start, DailyEntry.featured_date <= end)
+        .group_by(DailyEntry.featured_date)
+    )
+    return {day: count for day, count in session.execute(query)}
+
+
+@dataclass(slots=True)
+class CalendarDay:
+    day: date
+    count: int  # papers featured that day; 0 when none
+
+    @property
+    def name(self) -> str:
+        return short_day_name(self.day)
+
+
+@dataclass(slots=True)
+class CalendarMonth:
+    """A month's grid of days with their paper counts, and the months with papers around it."""
+
+    month: Period
+    weeks: list[list[CalendarDay | None]]  # Monday first; None pads other months' days
+    total: int
+    previous: Period | None  # the nearest earlier month with papers
+    next: Period | None  # the nearest later month with papers
+
+
+def calendar_month(session: Session, month: Period) -> CalendarMonth:
+    counts = featured_counts(session, month.start, month.end)
+    weeks = [
+        [None if day is None else CalendarDay(day, counts.get(day, 0)) for day in week]
+        for week in month_weeks(month)
+    ]
+    previous, following = _neighbours(session, month)
+    return CalendarMonth(
+        month,
+        weeks,
+        sum(counts.values()),
+        previous=month_period(previous) if previous else None,
+        next=month_period(following) if following else None,
     )
 
 
@@ -259,3 +320,21 @@ def papers_by_publication(
 
 def count_papers(session: Session) -> int:
     return session.scalar(select(func.count()).select_from(Paper)) or 0
+
+
+@dataclass(slots=True)
+class MonthCount:
+    month: Period
+    count: int  # papers featured in the month
+
+
+def year_months(session: Session, year: int) -> list[MonthCount]:
+    """The twelve months of a year with how many papers each had (one GROUP BY by day)."""
+    counts = featured_counts(session, max(date(year, 1, 1), FIRST_DAY), date(year, 12, 31))
+    totals = [0] * 12
+    for day, count in counts.items():
+        totals[day.month - 1] += count
+    return [
+        MonthCount(month_period(date(year, number, 1)), totals[number - 1])
+        for number in range(1, 13)
+    ]

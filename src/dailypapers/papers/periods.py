@@ -45,6 +45,12 @@ class Period:
             return f"{year}-W{week:02d}"
         return self.start.strftime("%Y-%m")
 
+    @property
+    def name(self) -> str:
+        """What headings call it: "Friday, Aug 21, 2026", "Sep 29 – Oct 5, 2025", "October
+        2025"."""
+        return period_name(self)
+
     def containing(self, day: date) -> Period:
         """The period of the same kind that contains `day`."""
         return {"date": day_period, "week": week_period, "month": month_period}[self.kind](day)
@@ -106,3 +112,44 @@ def parse_period(kind: str, text: str) -> Period:
     if kind == "month":
         return parse_month(text)
     raise ValueError(f"unknown period kind {kind!r}")
+
+
+def day_name(day: date) -> str:
+    """A day as readers say it: "Friday, Aug 21, 2026"."""
+    return f"{day:%A}, {day:%b} {day.day}, {day.year}"
+
+
+def short_day_name(day: date) -> str:
+    """A day without its weekday: "Aug 21, 2026"."""
+    return f"{day:%b} {day.day}, {day.year}"
+
+
+def span_name(start: date, end: date) -> str:
+    """A run of days by its first and last: "Sep 29 – Oct 5, 2025", "Oct 6 – 12, 2025",
+    "Dec 29, 2025 – Jan 4, 2026"."""
+    if start.year != end.year:
+        return f"{short_day_name(start)} – {short_day_name(end)}"
+    if start.month != end.month:
+        return f"{start:%b} {start.day} – {end:%b} {end.day}, {end.year}"
+    return f"{start:%b} {start.day} – {end.day}, {end.year}"
+
+
+def period_name(period: Period) -> str:
+    """What a heading calls a period: the day, the week by its dates, or "October 2025"."""
+    if period.kind == "date":
+        return day_name(period.start)
+    if period.kind == "week":
+        return span_name(period.start, period.end)
+    return f"{period.start:%B} {period.start.year}"
+
+
+def month_weeks(month: Period) -> list[list[date | None]]:
+    """The weeks of a month as a calendar shows them, Monday first; None pads the days of the
+    months before and after."""
+    first = month.start - timedelta(days=month.start.weekday())
+    weeks: list[list[date | None]] = []
+    while first <= month.end:
+        days = (first + timedelta(days=offset) for offset in range(7))
+        weeks.append([day if month.start <= day <= month.end else None for day in days])
+        first += timedelta(days=7)
+    return weeks

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, HTTPException, Query, Request
+from pydantic import BaseModel, Field
 from starlette.responses import Response
 
 from dailypapers.papers import feed
 from dailypapers.papers.arxiv_ids import parse_arxiv_id
 from dailypapers.papers.lookup import visible_paper
-from dailypapers.papers.periods import InvalidPeriod, parse_period
+from dailypapers.papers.periods import InvalidPeriod, month_period, parse_month, parse_period
 from dailypapers.papers.schemas import (
     DailyPaperPublic,
     PaperPublic,
@@ -67,6 +68,42 @@ def list_daily_papers(
             session, period, sort=sort, offset=offset, limit=limit, submitter=submitter
         )
     return JSONBytesResponse([daily_paper_json(item) for item in page.items])
+
+
+class CalendarDayPublic(BaseModel):
+    """A day of `GET /api/calendar`: how many papers were featured on it."""
+
+    date: str = Field(description="The featured date, YYYY-MM-DD.", examples=["2025-10-01"])
+    count: int = Field(description="Papers on that day's list.", ge=1)
+
+
+@router.get(
+    "/calendar",
+    response_model=list[CalendarDayPublic],
+    responses=errors(400, 422, 503),
+    summary="The days of a month that have papers, with how many (days without are left out)",
+)
+def calendar(
+    session: SessionDep,
+    settings: SettingsDep,
+    month: Annotated[
+        str | None,
+        Query(description="A month, YYYY-MM; the latest month with papers when left out."),
+    ] = None,
+) -> Response:
+    if month:
+        try:
+            period = parse_month(month)
+        except InvalidPeriod as error:
+            raise HTTPException(400, f"month: {error}") from None
+    else:
+        today = datetime.now(settings.zone).date()
+        latest = feed.latest_featured_date(session, today) or feed.latest_featured_date(session)
+        period = month_period(latest or today)
+    counts = feed.featured_counts(session, period.start, period.end)
+    return JSONBytesResponse(
+        [{"date": day.isoformat(), "count": counts[day]} for day in sorted(counts)]
+    )
 
 
 @router.get(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlalchemy import select
 from starlette.responses import Response
@@ -20,25 +20,60 @@ from dailypapers.papers.periods import (
     Period,
     day_period,
     month_period,
+    parse_month,
     parse_period,
     week_period,
 )
 from dailypapers.papers.trending import AGE_OFFSET_DAYS, GRAVITY, STARS_WEIGHT
-from dailypapers.search.service import similar_papers
+from dailypapers.search.similar import similar_papers
 from dailypapers.web.deps import SessionDep, SettingsDep, SiteDep, ViewerDep
 from dailypapers.web.pages import render_page
 
 router = APIRouter(include_in_schema=False)
 
 SIMILAR_PAPERS = 5
+LAST_PAGE = 10_000
+# The home page says how old its papers are when the newest day is older than this.
+STALE_AFTER_DAYS = 3
 PageSort = Literal["upvotes", "trending", "newest"]
+SORTS: dict[str, PageSort] = {
+    "top": "upvotes",
+    "upvotes": "upvotes",
+    "trending": "trending",
+    "newest": "newest",
+}
 SORT_FOR_FEED: dict[str, feed.FeedSort] = {
     "upvotes": "upvotes",
     "trending": "trending",
     "newest": "publishedAt",
 }
-SortParam = Annotated[PageSort, Query(description="upvotes, trending or newest")]
-PageParam = Annotated[int, Query(ge=1, le=10_000)]
+
+
+# Read as text and checked here, so that a bad value gets the error page with a sentence
+# (400), not the validator's list of problems.
+def sort_param(
+    sort: Annotated[str, Query(description="top (or upvotes), trending or newest")] = "upvotes",
+) -> PageSort:
+    if sort not in SORTS:
+        raise HTTPException(
+            400, f"sort must be one of top/upvotes, trending, newest (not {sort[:40]!r})."
+        )
+    return SORTS[sort]
+
+
+def page_param(
+    page: Annotated[str, Query(description=f"Page number, 1 to {LAST_PAGE:,}")] = "1",
+) -> int:
+    text = page.strip()
+    if not (text.isascii() and text.isdigit() and len(text) <= 6 and 1 <= int(text) <= LAST_PAGE):
+        raise HTTPException(
+            400, f"page must be a whole number from 1 to {LAST_PAGE:,} (not {page[:40]!r})."
+        )
+    return int(text)
+
+
+SortParam = Annotated[PageSort, Depends(sort_param)]
+PageParam = Annotated[int, Depends(page_param)]
 
 
 @router.get("/", response_class=HTMLResponse)
@@ -46,14 +81,24 @@ def home(
     request: Request,
     session: SessionDep,
     settings: SettingsDep,
-    sort: SortParam = "upvotes",
-    page: PageParam = 1,
+    sort: SortParam,
+    page: PageParam,
 ) -> Response:
     today = datetime.now(settings.zone).date()
     latest = feed.latest_featured_date(session, today) or feed.latest_featured_date(session)
     if latest is None:
         return render_page(request, "empty.html", {"title": "No papers yet"})
-    return _period_view(request, session, settings, day_period(latest), sort, page, home=True)
+    age = (today - latest).days
+    return _period_view(
+        request,
+        session,
+        settings,
+        day_period(latest),
+        sort,
+        page,
+        home=True,
+        days_old=age if age > STALE_AFTER_DAYS else None,
+    )
 
 
 @router.get("/papers/week")
@@ -75,8 +120,8 @@ def day_page(
     request: Request,
     session: SessionDep,
     settings: SettingsDep,
-    sort: SortParam = "upvotes",
-    page: PageParam = 1,
+    sort: SortParam,
+    page: PageParam,
 ) -> Response:
     return _period_page("date", day, request, session, settings, sort, page)
 
@@ -87,8 +132,8 @@ def week_page(
     request: Request,
     session: SessionDep,
     settings: SettingsDep,
-    sort: SortParam = "upvotes",
-    page: PageParam = 1,
+    sort: SortParam,
+    page: PageParam,
 ) -> Response:
     return _period_page("week", week, request, session, settings, sort, page)
 
@@ -99,20 +144,23 @@ def month_page(
     request: Request,
     session: SessionDep,
     settings: SettingsDep,
-    sort: SortParam = "upvotes",
-    page: PageParam = 1,
+    sort: SortParam,
+    page: PageParam,
 ) -> Response:
     return _period_page("month", month, request, session, settings, sort, page)
 
 
 @router.get("/papers/trending", response_class=HTMLResponse)
 def trending(
-    request: Request, session: SessionDep, settings: SettingsDep, page: PageParam = 1
+    request: Request, session: SessionDep, settings: SettingsDep, page: PageParam
 ) -> Response:
     size = settings.page_size
     result = feed.trending_page(
         session, offset=(page - 1) * size, limit=size, window_days=settings.trending_window_days
     )
+    today = datetime.now(settings.zone).date()
+    latest = feed.latest_featured_date(session, today) or feed.latest_featured_date(session)
+    pages = _page_count(result.total, size)
     return render_page(
         request,
         "feed.html",
@@ -124,8 +172,42 @@ def trending(
             "view": "trending",
             "page": result,
             "page_number": page,
-            "pages": _page_count(result.total, size),
+            "pages": pages,
             "offset": (page - 1) * size,
+            "period": None,
+            "calendar": feed.calendar_month(session, month_period(latest or today)),
+            "shown_day": None,
+        },
+        status_code=404 if page > pages else 200,
+    )
+
+
+@router.get("/calendar")
+def latest_calendar(session: SessionDep, settings: SettingsDep) -> Response:
+    """/calendar leads to the latest month with papers."""
+    today = datetime.now(settings.zone).date()
+    latest = (
+        feed.latest_featured_date(session, today) or feed.latest_featured_date(session) or today
+    )
+    return RedirectResponse(f"/calendar/{month_period(latest).label}", status_code=302)
+
+
+@router.get("/calendar/{month}", response_class=HTMLResponse)
+def calendar_page(month: str, request: Request, session: SessionDep) -> Response:
+    """A month's days with papers and how many, Monday first, and the months of its year."""
+    try:
+        period = parse_month(month)
+    except InvalidPeriod as error:
+        raise HTTPException(404, f"{error}. Calendar pages look like /calendar/2025-10.") from None
+    calendar = feed.calendar_month(session, period)
+    return render_page(
+        request,
+        "calendar.html",
+        {
+            "title": f"Calendar · {period.name}",
+            "view": "calendar",
+            "calendar": calendar,
+            "year": feed.year_months(session, period.start.year),
         },
     )
 
@@ -163,7 +245,9 @@ def paper_page(
             {"title": "Paper not found", "arxiv_id": parsed.id},
             status_code=404,
         )
-    similar = similar_papers(session, site.meaning, paper.id, limit=SIMILAR_PAPERS)
+    similar = similar_papers(
+        session, paper.id, keyword=site.keyword, meaning=site.meaning, limit=SIMILAR_PAPERS
+    )
     curator = viewer.member is not None and viewer.member.is_curator
     comments = thread(session, paper.id, show_hidden=curator)
     versions = session.scalars(
@@ -221,34 +305,44 @@ def _period_view(
     page_number: int,
     *,
     home: bool = False,
+    days_old: int | None = None,
 ) -> Response:
     size = settings.page_size
     offset = (page_number - 1) * size
     result = feed.period_page(session, period, sort=SORT_FOR_FEED[sort], offset=offset, limit=size)
+    previous = period.containing(result.previous) if result.previous else None
+    following = period.containing(result.next) if result.next else None
+    pages = _page_count(result.total, size)
+    anchor = _anchor_day(period, result)
     return render_page(
         request,
         "feed.html",
         {
-            "title": _period_title(period),
-            "heading": _period_title(period),
+            "title": period.name,
+            "heading": period.name,
             "view": period.kind,
             "period": period,
             "sort": sort,
             "page": result,
             "page_number": page_number,
-            "pages": _page_count(result.total, size),
+            "pages": pages,
             "offset": offset,
             "home": home,
-            "previous_url": _period_url(period.containing(result.previous))
-            if result.previous
-            else None,
-            "next_url": _period_url(period.containing(result.next)) if result.next else None,
+            "days_old": days_old,
+            "previous": previous,
+            "next": following,
+            "previous_url": _period_url(previous) if previous else None,
+            "next_url": _period_url(following) if following else None,
             "switch": {
-                "date": _period_url(day_period(_anchor_day(period, result))),
+                "date": _period_url(day_period(anchor)),
                 "week": _period_url(week_period(period.start)),
                 "month": _period_url(month_period(period.start)),
             },
+            "calendar": feed.calendar_month(session, month_period(anchor)),
+            "shown_day": period.start if period.kind == "date" else None,
         },
+        # Past the last page: the list's heading and a link to its last page, as a 404.
+        status_code=404 if page_number > pages else 200,
     )
 
 
@@ -257,17 +351,6 @@ def _anchor_day(period: Period, result: feed.FeedPage) -> date:
     if period.kind == "date" or not result.items:
         return period.start
     return max(item.entry.featured_date for item in result.items)
-
-
-def _period_title(period: Period) -> str:
-    if period.kind == "date":
-        return f"Daily Papers · {period.start.strftime('%A, %b %-d, %Y')}"
-    if period.kind == "week":
-        return (
-            f"Week {period.label} · {period.start.strftime('%b %-d')} – "
-            f"{period.end.strftime('%b %-d, %Y')}"
-        )
-    return f"Papers of {period.start.strftime('%B %Y')}"
 
 
 def _period_url(period: Period) -> str:

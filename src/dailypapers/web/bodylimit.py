@@ -55,14 +55,14 @@ class BodyLimitMiddleware:
                 length = value
             elif name == b"authorization" or (name == b"cookie" and self.cookie in value):
                 credentials = True
-        if not credentials:
-            traits = self.routes.traits(scope)
-            if traits is not None and traits.needs_member:
-                message = "Log in first. Send a session cookie or an API token."
-                await _refuse(scope, receive, send, 401, message)
-                return
-        if length is not None and length.isdigit() and int(length) > self.max_bytes:
-            await _refuse(scope, receive, send, 413, too_large(self.max_bytes))
+        traits = self.routes.traits(scope)
+        if not credentials and traits is not None and traits.needs_member:
+            message = "Log in first. Send a session cookie or an API token."
+            await _refuse(scope, receive, send, 401, message)
+            return
+        max_bytes = max(self.max_bytes, traits.max_body or 0) if traits else self.max_bytes
+        if length is not None and length.isdigit() and int(length) > max_bytes:
+            await _refuse(scope, receive, send, 413, too_large(max_bytes))
             return
 
         received = 0
@@ -72,8 +72,8 @@ class BodyLimitMiddleware:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_bytes:
-                    raise BodyTooLarge(self.max_bytes)
+                if received > max_bytes:
+                    raise BodyTooLarge(max_bytes)
             return message
 
         started = False
@@ -88,7 +88,7 @@ class BodyLimitMiddleware:
         except BodyTooLarge:  # read outside a route (its error handlers would have answered)
             if started:
                 raise
-            await _refuse(scope, receive, send, 413, too_large(self.max_bytes))
+            await _refuse(scope, receive, send, 413, too_large(max_bytes))
 
 
 async def _refuse(scope: Scope, receive: Receive, send: Send, status: int, message: str) -> None:

@@ -7,6 +7,8 @@ response was made (the daily list's API answers the same to everyone, so it is s
 signed-in readers and token holders too); otherwise the app renders it and the response is
 kept. Each web process has its own cache; the revision keeps them all correct. Responses carry
 an ETag built from the same key, so clients can revalidate with `If-None-Match` and get a 304.
+The key says whether the client accepts gzip: the answers kept are the compressed ones for
+clients that do (compression runs inside this middleware, once per kept answer).
 
 Memory is bounded: the cache holds at most `max_bytes` (`DAILYPAPERS_RESPONSE_CACHE_MB`),
 dropping the least recently used answers first. The key holds the query parameters the route
@@ -28,6 +30,7 @@ from urllib.parse import parse_qsl
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from dailypapers.web.compression import accepts_gzip
 from dailypapers.web.routemap import RouteMap
 
 CACHEABLE_PREFIXES = ("/api/daily_papers", "/api/papers", "/papers", "/about/", "/feeds/")
@@ -83,7 +86,9 @@ class ResponseCacheMiddleware:
         except Exception:  # the database is unreachable: let the app answer (and fail) itself
             await self.app(scope, receive, send)
             return
-        key = (revision, self.today(), scope["method"], scope["path"], query)
+        # Compression (web/compression.py) runs inside: a gzipped answer is kept apart from
+        # the plain one, and each has its own ETag.
+        key = (revision, self.today(), scope["method"], scope["path"], query, accepts_gzip(scope))
         digest = hashlib.blake2b(repr(key).encode(), digest_size=8).hexdigest()
         etag = f'W/"{digest}"'.encode()
         if_none_match = next((v for n, v in scope["headers"] if n == b"if-none-match"), None)

@@ -1,19 +1,31 @@
 """What the OpenAPI document says about the answers routes share: the one error model, the
-refusals a route can give, and how members authenticate.
+refusals a route can give, and how members authenticate; and the pages that show it.
 
 Routes declare their answers: a pydantic `response_model` for the 2xx body (documented, not
 re-validated: routes return pre-serialised `JSONBytesResponse`s) and `responses=errors(...)`
 for every status code they can refuse with. `install_openapi` makes the document say the
 rest: FastAPI's own 422 model (`HTTPValidationError`) is replaced by the body actually sent,
 `{"error": "..."}`, and the members' ways of signing in are named.
+
+`install_docs` serves Swagger UI at /docs from files in a package, never from a CDN, so it works
+offline and under the site's strict Content-Security-Policy (web/security.py): the copy of
+Swagger UI 5 (it reads OpenAPI 3.1, which swagger-ui-bundle's 4.x does not) in
+`fastapi_offline`, started by a script file of ours instead of an inline script. ReDoc is left
+out although the package has it: it needs inline styles and a blob: worker, and its menu loads
+a logo from redoc.ly whatever its options say.
 """
 
 from __future__ import annotations
 
+from html import escape
+from pathlib import Path
 from typing import Any
 
+import fastapi_offline
 from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, Field
+from starlette.responses import HTMLResponse
 
 from dailypapers.web.csrf import HEADER as CSRF_HEADER
 
@@ -122,3 +134,29 @@ def _tell_the_truth(document: dict[str, Any], session_cookie: str) -> None:
             "description": "The CSRF token of the page that makes the call.",
         },
     }
+
+
+DOCS_ASSETS = Path(fastapi_offline.__file__).resolve().parent / "static"
+DOCS_ASSETS_URL = "/static/docs"  # the package's files; mounted before the site's /static
+STARTER_URL = "/static/swagger-init.js"  # one of the site's own static files
+
+
+def install_docs(app: FastAPI, *, site_name: str) -> None:
+    """/docs: Swagger UI from packaged files. Call it before mounting the site's /static,
+    which would otherwise answer (404) for the package's files."""
+    app.mount(DOCS_ASSETS_URL, StaticFiles(directory=DOCS_ASSETS), name="docs-assets")
+    openapi_url = escape(app.openapi_url or "/openapi.json")
+    title = escape(site_name)
+
+    @app.get("/docs", include_in_schema=False)
+    def swagger_ui() -> HTMLResponse:
+        return HTMLResponse(
+            '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
+            '<meta name="viewport" content="width=device-width, initial-scale=1">'
+            f"<title>{title} API</title>"
+            f'<link rel="stylesheet" href="{DOCS_ASSETS_URL}/swagger-ui.css">'
+            '<link rel="icon" href="/static/favicon.svg" type="image/svg+xml">'
+            f'</head><body><div id="swagger-ui" data-openapi-url="{openapi_url}"></div>'
+            f'<script src="{DOCS_ASSETS_URL}/swagger-ui-bundle.js"></script>'
+            f'<script src="{STARTER_URL}"></script></body></html>'
+        )

@@ -35,6 +35,7 @@ class RouteTraits:
     counted: bool = False
     counted_only_with: str | None = None
     needs_member: bool = False
+    max_body: int | None = None  # a larger body limit than the site's (an upload form)
 
     def counts(self, query: list[tuple[str, str]]) -> bool:
         """Whether a request with these query parameters counts against the route's limit."""
@@ -51,16 +52,18 @@ def declare(
     counted: bool = False,
     counted_only_with: str | None = None,
     needs_member: bool = False,
+    max_body: int | None = None,
 ) -> None:
-    """Mark a dependency: a route that depends on it counts a rate limit, or needs a member."""
-    setattr(dependency, _TRAITS, (counted, counted_only_with, needs_member))
+    """Mark a dependency: a route that depends on it counts a rate limit, needs a member, or
+    accepts bodies up to `max_body` bytes (more than the site's limit: an upload)."""
+    setattr(dependency, _TRAITS, (counted, counted_only_with, needs_member, max_body))
 
 
 def traits_of(route: BaseRoute) -> RouteTraits:
     if not isinstance(route, APIRoute):
         return RouteTraits(query=None)
     query: set[str] = set()
-    counted, only_with, needs_member = False, None, False
+    counted, only_with, needs_member, max_body = False, None, False, None
     for dependant in _walk(route.dependant):
         query.update(field.alias for field in dependant.query_params)
         declared = getattr(dependant.call, _TRAITS, None)
@@ -68,7 +71,8 @@ def traits_of(route: BaseRoute) -> RouteTraits:
             counted = counted or declared[0]
             only_with = only_with or declared[1]
             needs_member = needs_member or declared[2]
-    return RouteTraits(frozenset(query), counted, only_with, needs_member)
+            max_body = max_body or declared[3]
+    return RouteTraits(frozenset(query), counted, only_with, needs_member, max_body)
 
 
 def _walk(dependant: Dependant) -> Iterator[Dependant]:

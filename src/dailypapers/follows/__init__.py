@@ -1,0 +1,1 @@
+"""Following: a member's authors, arXiv categories, topics and others' public collections."""
