@@ -194,3 +194,42 @@ def test_the_api_gives_up_to_100_and_the_page_shows_five(site: SimilarSite) -> N
         page = http.get(f"/papers/{paper}").text
         assert "Similar papers" in page and all(f"/papers/{hit}" in page for hit in found[:5])
         assert http.get(f"/api/papers/{NONSENSE_ID}/similar").json() == []
+
+
+class CountingKeyword:
+    """The site's keyword search, counting its searches, with a generation the test moves."""
+
+    def __init__(self, keyword: KeywordSearch) -> None:
+        self.keyword = keyword
+        self.searches = 0
+        self.generation = 1
+
+    def search(self, *args: Any, **kwargs: Any) -> Any:
+        self.searches += 1
+        return self.keyword.search(*args, **kwargs)
+
+
+def test_a_memo_keeps_the_ranking_until_an_index_changes(site: SimilarSite) -> None:
+    counting = CountingKeyword(site.keyword)
+    memo = similar.SimilarMemo(size=2)
+    arxiv_id = site.topic[0]
+
+    def ask(paper: str) -> list[str]:
+        with site.factory() as session:
+            hits = similar_papers(
+                session,
+                paper_id_of(session, paper),
+                keyword=counting,  # type: ignore[arg-type]
+                meaning=site.meaning,
+                memo=memo,
+            )
+        return [hit.item.paper.arxiv_id for hit in hits]
+
+    first = ask(arxiv_id)
+    assert first == similar_ids(site, arxiv_id, meaning=True)  # the same answer as without
+    assert ask(arxiv_id) == first and counting.searches == 1  # kept: no second search
+    counting.generation += 1  # the keyword index changed: found afresh
+    assert ask(arxiv_id) == first and counting.searches == 2
+    ask(site.topic[1])
+    ask(site.topic[2])  # the memo holds two answers: the first one is dropped ...
+    assert ask(arxiv_id) == first and counting.searches == 5  # ... and found again

@@ -30,6 +30,7 @@ from dailypapers.web.ratelimit import MemoryCounts
 if TYPE_CHECKING:
     from dailypapers.arxiv.client import PoliteClient
     from dailypapers.search.backends import KeywordSearch, MeaningSearch
+    from dailypapers.search.similar import SimilarMemo
 
 # A web request waits this long for the query's embedding before answering with keyword results
 # alone; a command waits for the model.
@@ -100,6 +101,13 @@ class Site:
             ann_folder=self.settings.data_dir / "dense-ann",
             budget_seconds=self.query_budget,
         )
+
+    @cached_property
+    def similar_memo(self) -> SimilarMemo:
+        """The similar papers of recent paper pages, until an index changes."""
+        from dailypapers.search.similar import SimilarMemo
+
+        return SimilarMemo()
 
     @cached_property
     def mail(self) -> MailSender:

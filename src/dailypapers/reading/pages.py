@@ -246,7 +246,12 @@ def paper_page(
             status_code=404,
         )
     similar = similar_papers(
-        session, paper.id, keyword=site.keyword, meaning=site.meaning, limit=SIMILAR_PAPERS
+        session,
+        paper.id,
+        keyword=site.keyword,
+        meaning=site.meaning,
+        limit=SIMILAR_PAPERS,
+        memo=site.similar_memo,
     )
     curator = viewer.member is not None and viewer.member.is_curator
     comments = thread(session, paper.id, show_hidden=curator)

@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import math
 import re
+import threading
+from collections import OrderedDict
 
 from sqlalchemy import bindparam, text
 from sqlalchemy.orm import Session
@@ -58,8 +60,55 @@ def similar_papers(
     keyword: KeywordSearch,
     meaning: MeaningSearch | None,
     limit: int = 5,
+    memo: SimilarMemo | None = None,
 ) -> list[SearchHit]:
-    """The `limit` papers most like one paper, best first (fewer when fewer are similar)."""
+    """The `limit` papers most like one paper, best first (fewer when fewer are similar).
+    With a `memo`, the ranking found is kept until either index changes (the cards are read
+    afresh each time: their counts move)."""
+    key = (paper_id, limit, keyword.generation, meaning.generation if meaning else None)
+    kept = memo.get(key) if memo is not None else None
+    if kept is None:
+        kept = _similar(session, paper_id, keyword=keyword, meaning=meaning, limit=limit)
+        if memo is not None:
+            memo.put(key, kept)
+    items = paper_items(session, [hit_id for hit_id, _ in kept])
+    return [SearchHit(items[hit_id], score) for hit_id, score in kept if hit_id in items]
+
+
+class SimilarMemo:
+    """The similar papers found for recent paper pages, keyed by the paper, the count asked
+    and the generations of both indexes (a new generation is a new key): finding them reads
+    the keyword index and the candidates' texts, while a paper page is rendered afresh at
+    every change of the site (a vote anywhere). Bounded; shared by the threads of a process."""
+
+    def __init__(self, size: int = 4096) -> None:
+        self.size = size
+        self._kept: OrderedDict[tuple[object, ...], list[tuple[int, float]]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple[object, ...]) -> list[tuple[int, float]] | None:
+        with self._lock:
+            found = self._kept.get(key)
+            if found is not None:
+                self._kept.move_to_end(key)
+            return found
+
+    def put(self, key: tuple[object, ...], kept: list[tuple[int, float]]) -> None:
+        with self._lock:
+            self._kept[key] = kept
+            self._kept.move_to_end(key)
+            while len(self._kept) > self.size:
+                self._kept.popitem(last=False)
+
+
+def _similar(
+    session: Session,
+    paper_id: int,
+    *,
+    keyword: KeywordSearch,
+    meaning: MeaningSearch | None,
+    limit: int,
+) -> list[tuple[int, float]]:
     row = session.execute(_PAPER_TEXT, {"id": paper_id}).first()
     if row is None or limit <= 0:
         return []
@@ -77,9 +126,7 @@ def similar_papers(
         dense_weight=DENSE_WEIGHT,
         k=RRF_K,
     )
-    kept = _matches(session, fused, near, set(by_words), terms, limit)
-    items = paper_items(session, [hit_id for hit_id, _ in kept])
-    return [SearchHit(items[hit_id], score) for hit_id, score in kept if hit_id in items]
+    return list(_matches(session, fused, near, set(by_words), terms, limit))
 
 
 def paper_terms(title: str, abstract: str | None) -> dict[str, float]:
