@@ -68,16 +68,9 @@ class Subscriptions:
             address = mailbox(email)  # one mailbox, in the form the hourly limit is keyed on
         except BadAddress as problem:
             raise SubscriptionProblem(str(problem)) from None
-        if frequency not in FREQUENCIES:
-            raise SubscriptionProblem("Choose daily or weekly.")
-        queries = topic_lines(topics)
-        if len(queries) > MAX_TOPICS:
-            raise SubscriptionProblem(f"Follow at most {MAX_TOPICS} topics ({len(queries)} given).")
-        subscriber = session.scalar(select(Subscriber).where(Subscriber.email == address))
-        if subscriber is None:
-            subscriber = Subscriber(email=address, frequency=frequency, min_upvotes=0, bounces=0)
-            session.add(subscriber)
-            session.flush()
+        queries = _form_topics(frequency, topics)
+        subscriber, new = _subscriber_of(session, address, frequency)
+        if new:
             session.add_all(Topic(subscriber_id=subscriber.id, query=q) for q in queries)
         sent_at = subscriber.confirmation_sent_at
         if sent_at is not None and utcnow() - sent_at < CONFIRMATION_RESEND_AFTER:
@@ -128,16 +121,8 @@ class Subscriptions:
         """Start the digest at once for an address already proven: a signed-in member's own
         confirmed address needs no second confirmation email. SubscriptionProblem when the
         form is not right."""
-        if frequency not in FREQUENCIES:
-            raise SubscriptionProblem("Choose daily or weekly.")
-        queries = topic_lines(topics)
-        if len(queries) > MAX_TOPICS:
-            raise SubscriptionProblem(f"Follow at most {MAX_TOPICS} topics ({len(queries)} given).")
-        subscriber = session.scalar(select(Subscriber).where(Subscriber.email == address))
-        if subscriber is None:
-            subscriber = Subscriber(email=address, frequency=frequency, min_upvotes=0, bounces=0)
-            session.add(subscriber)
-            session.flush()
+        queries = _form_topics(frequency, topics)
+        subscriber, _ = _subscriber_of(session, address, frequency)
         _start(session, subscriber, frequency, queries)
         return subscriber
 
@@ -181,6 +166,28 @@ def unsubscribe(subscriber: Subscriber) -> None:
 def _replace_topics(session: Session, subscriber: Subscriber, queries: list[str]) -> None:
     session.execute(delete(Topic).where(Topic.subscriber_id == subscriber.id))
     session.add_all(Topic(subscriber_id=subscriber.id, query=q) for q in queries)
+
+
+def _form_topics(frequency: str, topics: str) -> list[str]:
+    """The topics of a subscribe form, one per line; SubscriptionProblem when the form is not
+    right."""
+    if frequency not in FREQUENCIES:
+        raise SubscriptionProblem("Choose daily or weekly.")
+    queries = topic_lines(topics)
+    if len(queries) > MAX_TOPICS:
+        raise SubscriptionProblem(f"Follow at most {MAX_TOPICS} topics ({len(queries)} given).")
+    return queries
+
+
+def _subscriber_of(session: Session, address: str, frequency: str) -> tuple[Subscriber, bool]:
+    """The address's subscriber, and whether it was added now (not yet confirmed)."""
+    subscriber = session.scalar(select(Subscriber).where(Subscriber.email == address))
+    if subscriber is not None:
+        return subscriber, False
+    subscriber = Subscriber(email=address, frequency=frequency, min_upvotes=0, bounces=0)
+    session.add(subscriber)
+    session.flush()
+    return subscriber, True
 
 
 def _start(session: Session, subscriber: Subscriber, frequency: str, queries: list[str]) -> None:

@@ -18,10 +18,12 @@ from sqlalchemy.orm import Session
 from dailypapers.database import utcnow
 from dailypapers.digests.models import Subscriber, Topic
 from dailypapers.discussion.models import Comment
+from dailypapers.discussion.service import delete_comment
 from dailypapers.follows import service as follows_service
 from dailypapers.library.bibliography import to_bibtex
 from dailypapers.library.models import Collection, CollectionPaper
 from dailypapers.members.models import ApiToken, Member, MemberSession, Vote
+from dailypapers.members.votes import set_vote
 from dailypapers.papers.feed import paper_items
 from dailypapers.papers.models import DailyEntry, Paper
 from dailypapers.revisions import bump_revision
@@ -155,24 +157,18 @@ def collections_bibtex(session: Session, member: Member) -> str:
 
 def delete_account(session: Session, member: Member, *, remove_comments: bool) -> None:
     """Delete the account (see the module's docstring). The caller commits."""
-    voted = list(session.scalars(select(Vote.paper_id).where(Vote.member_id == member.id)))
-    session.execute(delete(Vote).where(Vote.member_id == member.id))
-    for paper_id in voted:
-        session.execute(
-            update(Paper).where(Paper.id == paper_id).values(vote_count=Paper.vote_count - 1)
-        )
+    # Through the same calls as a click, so that the papers' counts stay equal to their rows.
+    for paper_id in list(session.scalars(select(Vote.paper_id).where(Vote.member_id == member.id))):
+        set_vote(session, member.id, paper_id, up=False)
     if remove_comments:
-        for comment in session.scalars(
-            select(Comment).where(Comment.member_id == member.id, Comment.deleted_at.is_(None))
-        ):
-            if comment.visible:
-                session.execute(
-                    update(Paper)
-                    .where(Paper.id == comment.paper_id)
-                    .values(comment_count=Paper.comment_count - 1)
+        for comment_id in list(
+            session.scalars(
+                select(Comment.id).where(
+                    Comment.member_id == member.id, Comment.deleted_at.is_(None)
                 )
-            comment.deleted_at = utcnow()
-            comment.body = ""
+            )
+        ):
+            delete_comment(session, member, comment_id).body = ""
     session.execute(delete(Collection).where(Collection.member_id == member.id))
     follows_service.forget(session, member.id)
     session.execute(delete(ApiToken).where(ApiToken.member_id == member.id))
