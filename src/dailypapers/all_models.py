@@ -6,6 +6,7 @@ from dailypapers.database import Base
 from dailypapers.digests import models as digests_models  # noqa: F401
 from dailypapers.discussion import models as discussion_models  # noqa: F401
 from dailypapers.follows import models as follows_models  # noqa: F401
+from dailypapers.foryou import models as foryou_models  # noqa: F401
 from dailypapers.harvest import models as harvest_models  # noqa: F401
 from dailypapers.library import models as library_models  # noqa: F401
 from dailypapers.mail import models as mail_models  # noqa: F401

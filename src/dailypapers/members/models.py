@@ -32,6 +32,9 @@ class Member(Base):
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Whether /members/{username} lists this member's upvotes to everyone (off until they say).
     public_upvotes: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    # For you: how many days back it looks, and whether the digest opens with it (foryou/).
+    for_you_days: Mapped[int] = mapped_column(Integer, default=7, server_default="7")
+    personal_digest: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
 
     @property
     def is_curator(self) -> bool:
