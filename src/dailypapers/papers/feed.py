@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -153,12 +154,17 @@ def period_page(
     offset: int = 0,
     limit: int = 50,
     submitter: str | None = None,
+    days: FeaturedDays | None = None,
 ) -> FeedPage:
-    """The featured papers of a period, with the nearest featured dates before and after it."""
+    """The featured papers of a period, with the nearest featured dates before and after it.
+    With the site's `days` (kept per revision), the count and the neighbours come from them."""
     where = [DailyEntry.featured_date >= period.start, DailyEntry.featured_date <= period.end]
     if submitter is not None:
         where.append(DailyEntry.submitter_name == submitter)
-    total = session.scalar(select(func.count()).select_from(DailyEntry).where(*where)) or 0
+    if days is not None and submitter is None:
+        total = days.total(period.start, period.end)
+    else:
+        total = session.scalar(select(func.count()).select_from(DailyEntry).where(*where)) or 0
     if sort == "trending":
         everything = _ranked_by_trending(session, session.execute(_entries().where(*where)))
         items = everything[offset : offset + limit]
@@ -172,7 +178,10 @@ def period_page(
             _entries().where(*where).order_by(*order, Paper.arxiv_id).offset(offset).limit(limit)
         )
         items = [_item(row) for row in session.execute(query)]
-    previous, following = _neighbours(session, period)
+    if days is not None:
+        previous, following = days.before(period.start), days.after(period.end)
+    else:
+        previous, following = _neighbours(session, period)
     return FeedPage(items, total, previous=previous, next=following)
 
 
@@ -205,6 +214,52 @@ def featured_counts(session: Session, start: date, end: date) -> dict[date, int]
     return {day: count for day, count in session.execute(query)}
 
 
+@dataclass(frozen=True, slots=True)
+class FeaturedDays:
+    """Every day with featured papers and its count, oldest first: one GROUP BY over the
+    featured-date index (a few hundred rows a year), which the pages keep per site revision
+    (web/fragments.py) and answer the calendar, the newest day and the neighbours from."""
+
+    days: list[date]
+    tallies: list[int]
+
+    @classmethod
+    def read(cls, session: Session) -> FeaturedDays:
+        query = (
+            select(DailyEntry.featured_date, func.count())
+            .where(DailyEntry.featured_date >= FIRST_DAY, DailyEntry.featured_date <= LAST_DAY)
+            .group_by(DailyEntry.featured_date)
+            .order_by(DailyEntry.featured_date)
+        )
+        rows = session.execute(query).all()
+        return cls([day for day, _ in rows], [count for _, count in rows])
+
+    def latest(self, on_or_before: date | None = None) -> date | None:
+        """The newest day with papers, on or before a day when one is given."""
+        at = (
+            len(self.days) if on_or_before is None else bisect.bisect_right(self.days, on_or_before)
+        )
+        return self.days[at - 1] if at else None
+
+    def before(self, day: date) -> date | None:
+        """The nearest day with papers before `day`."""
+        at = bisect.bisect_left(self.days, day)
+        return self.days[at - 1] if at else None
+
+    def after(self, day: date) -> date | None:
+        """The nearest day with papers after `day`."""
+        at = bisect.bisect_right(self.days, day)
+        return self.days[at] if at < len(self.days) else None
+
+    def counts(self, start: date, end: date) -> dict[date, int]:
+        low, high = bisect.bisect_left(self.days, start), bisect.bisect_right(self.days, end)
+        return dict(zip(self.days[low:high], self.tallies[low:high], strict=True))
+
+    def total(self, start: date, end: date) -> int:
+        low, high = bisect.bisect_left(self.days, start), bisect.bisect_right(self.days, end)
+        return sum(self.tallies[low:high])
+
+
 @dataclass(slots=True)
 class CalendarDay:
     day: date
@@ -226,13 +281,19 @@ class CalendarMonth:
     next: Period | None  # the nearest later month with papers
 
 
-def calendar_month(session: Session, month: Period) -> CalendarMonth:
-    counts = featured_counts(session, month.start, month.end)
+def calendar_month(
+    session: Session, month: Period, days: FeaturedDays | None = None
+) -> CalendarMonth:
+    if days is not None:
+        counts = days.counts(month.start, month.end)
+        previous, following = days.before(month.start), days.after(month.end)
+    else:
+        counts = featured_counts(session, month.start, month.end)
+        previous, following = _neighbours(session, month)
     weeks = [
         [None if day is None else CalendarDay(day, counts.get(day, 0)) for day in week]
         for week in month_weeks(month)
     ]
-    previous, following = _neighbours(session, month)
     return CalendarMonth(
         month,
         weeks,

@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 from starlette.responses import Response
 
 from dailypapers.discussion.service import thread
@@ -27,6 +28,7 @@ from dailypapers.papers.periods import (
 from dailypapers.papers.trending import AGE_OFFSET_DAYS, GRAVITY, STARS_WEIGHT
 from dailypapers.search.similar import similar_papers
 from dailypapers.web.deps import SessionDep, SettingsDep, SiteDep, ViewerDep
+from dailypapers.web.fragments import kept
 from dailypapers.web.pages import render_page
 
 router = APIRouter(include_in_schema=False)
@@ -85,7 +87,8 @@ def home(
     page: PageParam,
 ) -> Response:
     today = datetime.now(settings.zone).date()
-    latest = feed.latest_featured_date(session, today) or feed.latest_featured_date(session)
+    days = featured_days(request, session)
+    latest = days.latest(today) or days.latest()
     if latest is None:
         return render_page(request, "empty.html", {"title": "No papers yet"})
     age = (today - latest).days
@@ -159,7 +162,8 @@ def trending(
         session, offset=(page - 1) * size, limit=size, window_days=settings.trending_window_days
     )
     today = datetime.now(settings.zone).date()
-    latest = feed.latest_featured_date(session, today) or feed.latest_featured_date(session)
+    days = featured_days(request, session)
+    latest = days.latest(today) or days.latest()
     pages = _page_count(result.total, size)
     return render_page(
         request,
@@ -175,7 +179,7 @@ def trending(
             "pages": pages,
             "offset": (page - 1) * size,
             "period": None,
-            "calendar": feed.calendar_month(session, month_period(latest or today)),
+            "calendar": feed.calendar_month(session, month_period(latest or today), days),
             "shown_day": None,
         },
         status_code=404 if page > pages else 200,
@@ -199,7 +203,7 @@ def calendar_page(month: str, request: Request, session: SessionDep) -> Response
         period = parse_month(month)
     except InvalidPeriod as error:
         raise HTTPException(404, f"{error}. Calendar pages look like /calendar/2025-10.") from None
-    calendar = feed.calendar_month(session, period)
+    calendar = feed.calendar_month(session, period, featured_days(request, session))
     return render_page(
         request,
         "calendar.html",
@@ -314,7 +318,10 @@ def _period_view(
 ) -> Response:
     size = settings.page_size
     offset = (page_number - 1) * size
-    result = feed.period_page(session, period, sort=SORT_FOR_FEED[sort], offset=offset, limit=size)
+    days = featured_days(request, session)
+    result = feed.period_page(
+        session, period, sort=SORT_FOR_FEED[sort], offset=offset, limit=size, days=days
+    )
     previous = period.containing(result.previous) if result.previous else None
     following = period.containing(result.next) if result.next else None
     pages = _page_count(result.total, size)
@@ -343,12 +350,17 @@ def _period_view(
                 "week": _period_url(week_period(period.start)),
                 "month": _period_url(month_period(period.start)),
             },
-            "calendar": feed.calendar_month(session, month_period(anchor)),
+            "calendar": feed.calendar_month(session, month_period(anchor), days),
             "shown_day": period.start if period.kind == "date" else None,
         },
         # Past the last page: the list's heading and a link to its last page, as a 404.
         status_code=404 if page_number > pages else 200,
     )
+
+
+def featured_days(request: Request, session: Session) -> feed.FeaturedDays:
+    """The days with papers and their counts, read once per site revision."""
+    return kept(request, "featured-days", lambda: feed.FeaturedDays.read(session))
 
 
 def _anchor_day(period: Period, result: feed.FeedPage) -> date:

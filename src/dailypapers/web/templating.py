@@ -12,6 +12,7 @@ from fastapi.templating import Jinja2Templates
 from dailypapers.display.filters import FILTERS, TEMPLATES_DIR, split_abstract
 from dailypapers.web.csrf import csrf_token
 from dailypapers.web.flash import pop_flash
+from dailypapers.web.fragments import kept_fragment
 
 ContextProcessor = Callable[[Request], dict[str, Any]]
 
@@ -22,7 +23,12 @@ def make_templates(context_processors: Sequence[ContextProcessor] = ()) -> Jinja
     )
     env = templates.env
     env.filters.update(FILTERS)
-    env.globals.update(split_abstract=split_abstract, csrf_token=csrf_token, pop_flash=pop_flash)
+    env.globals.update(
+        split_abstract=split_abstract,
+        csrf_token=csrf_token,
+        pop_flash=pop_flash,
+        kept_fragment=kept_fragment,
+    )
     env.trim_blocks = True
     env.lstrip_blocks = True
     return templates
