@@ -10,8 +10,17 @@ import pytest
 
 from dailypapers.papers.importing import load_file
 from dailypapers.search.fusion import DENSE_SHARE, fuse_scores
-from dailypapers.search.keyword_tantivy import TantivyKeywordIndex
-from dailypapers.search.service import DENSE_MATCH_SIMILARITY, hybrid_ranking
+from dailypapers.search.keyword_tantivy import MASK_WORDS, TantivyKeywordIndex
+from dailypapers.search.query import idf
+from dailypapers.search.service import (
+    DENSE_MATCH_SIMILARITY,
+    KEYWORD_MATCH_SHARE,
+    NEAR_MATCH_SHARE,
+    NEAR_SIMILARITY,
+    hybrid_ranking,
+    is_match,
+    word_shares,
+)
 
 from .conftest import make_settings, prepare_database
 
@@ -116,3 +125,55 @@ def test_hybrid_ranking_scores_papers_found_by_meaning_alone(
     )
     near = [(wordless, DENSE_MATCH_SIMILARITY + 0.1)]
     assert wordless in dict(hybrid_ranking(keyword, terms, by_words, near))
+
+
+# --- the keyword cut-off: a match has the query's informative words ---------------------------
+def test_word_weights_are_idf_and_a_word_no_paper_has_weighs_most(
+    keyword: TantivyKeywordIndex,
+) -> None:
+    graph, kernel, quantum, overlong = keyword.word_weights(
+        ["graph", "kernel", "quantum", "x" * 50]
+    )
+    assert graph == pytest.approx(idf(40, 40)) and kernel == pytest.approx(idf(8, 40))
+    assert quantum == pytest.approx(idf(0, 40)) and quantum > kernel > graph > 0
+    assert overlong == 0.0  # the analyzer drops words over 40 letters: nothing to weigh
+
+
+def test_matched_words_tells_each_papers_words_apart_past_one_search(
+    keyword: TantivyKeywordIndex,
+) -> None:
+    filler = [f"absent{i}" for i in range(MASK_WORDS + 5)]
+    terms = ["kernel", *filler, "graph"]  # "graph" beyond the first search's words
+    kernels = {p for p, _ in keyword.search(["kernel"], limit=100)}
+    matched = keyword.matched_words(terms, list(range(1, 41)))
+    last = 1 << (len(terms) - 1)
+    assert matched == {p: last | (1 if p in kernels else 0) for p in range(1, 41)}
+    assert keyword.matched_words(["quantum"], list(range(1, 41))) == {}
+    assert keyword.matched_words([], [1]) == {} and keyword.matched_words(["graph"], []) == {}
+
+
+def test_a_keyword_match_needs_the_querys_informative_words(
+    keyword: TantivyKeywordIndex,
+) -> None:
+    terms = ["kernel", "graph"]
+    found = keyword.search(terms, limit=100)
+    shares = word_shares(keyword, terms, [p for p, _ in found])
+    kernels = {p for p, _ in keyword.search(["kernel"], limit=100)}
+    assert len(found) == 40 and len(kernels) == 8
+    for paper_id, _ in found:  # "graph" is in every title: it says nothing
+        assert (shares[paper_id] >= KEYWORD_MATCH_SHARE) == (paper_id in kernels)
+        assert is_match(0.0, shares[paper_id]) == (paper_id in kernels)
+    # a paper with a small share is a match when near enough in meaning too, or near enough alone
+    assert not is_match(NEAR_SIMILARITY, NEAR_MATCH_SHARE - 0.01)
+    assert is_match(NEAR_SIMILARITY, NEAR_MATCH_SHARE)
+    assert is_match(DENSE_MATCH_SIMILARITY, 0.0)
+    # hybrid: the graph-only papers drop out, unless near in meaning
+    graph_only = next(p for p, _ in found if p not in kernels)
+    fused = dict(hybrid_ranking(keyword, terms, found, [(graph_only, NEAR_SIMILARITY - 0.01)]))
+    assert set(fused) == kernels
+    near = dict(hybrid_ranking(keyword, terms, found, [(graph_only, DENSE_MATCH_SIMILARITY)]))
+    assert set(near) == kernels | {graph_only}
+    # a word no paper has weighs most: "kernel" beside it is not enough
+    assert max(word_shares(keyword, ["kernel", "quantum"], list(kernels)).values()) < (
+        KEYWORD_MATCH_SHARE
+    )

@@ -11,8 +11,10 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
+from sqlalchemy import select
 
 from dailypapers.papers.importing import load_file
+from dailypapers.papers.models import Paper
 from dailypapers.search.backends import open_keyword_search, open_meaning_search
 from dailypapers.search.indexing import index_papers
 from dailypapers.search.query import (
@@ -338,10 +340,13 @@ def test_a_misspelt_word_gets_a_suggestion_from_the_papers_words(
     assert f"No papers match “{misspelt}”." in alone.text
     assert suggested(alone.text) == (word, f"/papers?q={word}")
     assert "data-arxiv-id=" in client.get(f"/papers?q={word}").text  # it finds papers
-    # beside a word that matches, the results come with the suggestion
+    # beside a common word, the unknown one weighs the most (the query may ask for something
+    # the site does not have): nothing matches, and the suggestion is offered
     with_other = page(client, f"{misspelt} models")
-    assert "data-arxiv-id=" in with_other.text
+    assert f"No papers match “{misspelt} models”." in with_other.text
+    assert "data-arxiv-id=" not in with_other.text
     assert suggested(with_other.text) == (f"{word} models", f"/papers?q={word}+models")
+    assert "data-arxiv-id=" in client.get(f"/papers?q={word}+models").text
 
 
 def suggested(html: str) -> tuple[str, str]:
@@ -393,3 +398,81 @@ def test_search_by_meaning_has_a_relevance_cut_off(meaning_site: Any, nonsense: 
         assert not {"multiplication", "digit"} & set(query_terms(paraphrase))
         by_meaning = search_papers(session, paraphrase, keyword=keyword, meaning=meaning, limit=3)
         assert row["arxiv_id"] in [hit.item.paper.arxiv_id for hit in by_meaning.hits]
+
+
+# --- a keyword match has the query's informative words -----------------------------------------
+def words_of(row: dict[str, Any]) -> set[str]:
+    return set(re.findall(r"\w+", f"{row['title']} {row['abstract'] or ''}".lower()))
+
+
+OUT_OF_DOMAIN = ["recipe for banana bread with walnuts", "football world cup 2022 final score"]
+
+
+@pytest.mark.parametrize(
+    ("query", "subject"),
+    [("recipe for banana bread with walnuts", None), ("football world cup 2022 final score",
+                                                      "football")],
+)  # fmt: skip
+def test_out_of_domain_queries_find_nothing_but_papers_on_their_subject(
+    client: httpx.Client, hf_rows: list[dict[str, Any]], query: str, subject: str | None
+) -> None:
+    """Each shares a word with many papers ("world", "score", "recipe": "a training recipe",
+    even "banana": Nano Banana); only papers on the subject itself may come back (a benchmark
+    of football World Cup predictions is one)."""
+    sharing = [r for r in hf_rows if words_of(r) & set(query_terms(query))]
+    assert len(sharing) > 100
+    on_subject = {r["arxiv_id"] for r in sharing if subject and subject in words_of(r)}
+    assert len(on_subject) < 10
+    found = ids(search(client, query, limit=100))
+    assert set(found) <= on_subject
+    if not found:
+        assert f"No papers match “{query}”." in page(client, query).text
+
+
+def test_every_paper_with_all_the_words_is_a_match(
+    client: httpx.Client, hf_rows: list[dict[str, Any]]
+) -> None:
+    for query in ("speculative decoding", "kv cache compression", "graph neural network"):
+        terms = set(query_terms(query))
+        having = {r["arxiv_id"] for r in hf_rows if terms <= words_of(r)}
+        assert 5 < len(having) < 100
+        found = {row["paper"]["id"] for row in every_page(client, query)}
+        assert having <= found
+
+
+@pytest.mark.parametrize("query", [*OUT_OF_DOMAIN, "football transfer news today"])
+def test_hybrid_search_finds_nothing_out_of_domain(meaning_site: Any, query: str) -> None:
+    factory, keyword, meaning, rows = meaning_site
+    on_subject = {r["arxiv_id"] for r in rows if "football" in query and "football" in words_of(r)}
+    sharing = {r["arxiv_id"] for r in rows if words_of(r) & set(query_terms(query))}
+    assert len(on_subject) <= 2 and len(sharing - on_subject) >= (0 if "banana" in query else 5)
+    with factory() as session:
+        found = search_papers(session, query, keyword=keyword, meaning=meaning)
+        assert found.mode == "hybrid"
+        assert {hit.item.paper.arxiv_id for hit in found.hits} <= on_subject
+        assert found.total == len(found.hits)
+
+
+def test_word_weights_and_matches_agree_with_the_papers_text(meaning_site: Any) -> None:
+    """Both backends weigh a query's words by how rare they are (a word no paper has: the most)
+    and tell which papers have which words."""
+    factory, keyword, _, rows = meaning_site
+    counts = Counter(word for row in rows for word in words_of(row))
+    common = next(
+        w for w, _ in counts.most_common() if w.isalpha() and len(w) > 5 and w not in STOPWORDS
+    )
+    rare = next(w for w, n in counts.items() if n == 2 and w.isalpha() and len(w) > 8)
+    terms = [common, rare, "xqzzyv"]
+    weights = keyword.word_weights(terms)
+    assert weights[2] > weights[1] > weights[0] > 0
+    with factory() as session:
+        paper_of = dict(session.execute(select(Paper.arxiv_id, Paper.id)).all())
+    matched = keyword.matched_words(terms, list(paper_of.values()))
+    for row in rows:
+        bits = matched.get(paper_of[row["arxiv_id"]], 0)
+        assert bits & 4 == 0  # no paper has "xqzzyv"
+        assert bits & 1 or common not in words_of(row)
+        assert bits & 2 or rare not in words_of(row)
+    # (stemming may find a word in a few more papers, never in many)
+    assert sum(1 for bits in matched.values() if bits & 2) <= 5
+    assert sum(1 for bits in matched.values() if bits & 1) >= counts[common]

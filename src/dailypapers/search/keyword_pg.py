@@ -51,7 +51,7 @@ from dataclasses import dataclass
 from sqlalchemy import Connection, Engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
-from dailypapers.search.query import SearchFilters
+from dailypapers.search.query import SearchFilters, idf
 
 # ts_rank weights for {D, C, B, A}: authors (C) and abstract (B) below the title (A); small, so
 # that normalisation 32 saturates slowly (tuned on SciFact).
@@ -64,6 +64,7 @@ AND_WORDS = 3  # the rarest words that candidates with "every word" are looked u
 COMMON_MATCHES = 20_000  # words in more papers than this are not listed from the index
 COMMON_WINDOW = 4_000  # the newest papers, in which any word makes a candidate
 STEM_CACHE = 1_024  # queries whose stemmed words are kept
+RARE_COUNTED = 1_000  # papers counted at most for a word the statistics do not list
 # For this transaction: reach papers through the GIN index's bitmap only, planned for these words.
 PIN_PLAN = (
     "SELECT set_config('enable_seqscan', 'off', true), "
@@ -101,6 +102,13 @@ class WordStatistics:
         if not self.shares:
             return None
         return min((self.shares.get(lexeme, self.rarest / 2) for lexeme in lexemes), default=1.0)
+
+    def listed(self) -> dict[str, float]:
+        """The share of papers of each word the statistics list (none before the first
+        analysis)."""
+        if time.monotonic() - self.read_at > STATISTICS_SECONDS:
+            self._read()
+        return self.shares
 
     def matches(self, lexemes: list[str]) -> float:
         """About how many papers have a query word (0 before the first analysis)."""
@@ -196,6 +204,101 @@ class PostgresKeywordIndex:
                 return {}
             hits = self._ranked(connection, words, params, list(paper_ids), len(paper_ids))
         return {paper_id: score for paper_id, score in hits if score > 0}
+
+    def word_weights(self, terms: list[str]) -> list[float]:
+        """Each query word's inverse document frequency in BM25's form (as Tantivy's): from the
+        statistics for a word they list, else counted through the GIN index (a word they do not
+        list is rare: at most RARE_COUNTED papers are counted); a word no paper has weighs the
+        most, a stop word 0."""
+        if not terms:
+            return []
+        params: dict[str, object] = {}
+        with self.engine.connect() as connection:
+            lexemes = self._lexemes(connection, terms, params)
+            listed = self.statistics.listed()
+            papers = int(self.statistics.papers) or int(
+                connection.execute(text("SELECT count(*) FROM papers")).scalar() or 0
+            )
+            counted = [
+                i
+                for i, found in enumerate(lexemes)
+                if found and not all(w in listed for w in found)
+            ]
+            counts: dict[int, int] = {}
+            if counted:
+                connection.execute(text(PIN_PLAN))
+                row = connection.execute(
+                    text(
+                        "SELECT "
+                        + ", ".join(
+                            "(SELECT count(*) FROM (SELECT 1 FROM papers WHERE search_vector @@ "
+                            f"plainto_tsquery('english', :t{i}) AND NOT hidden "
+                            f"LIMIT {RARE_COUNTED}) AS found)"
+                            for i in counted
+                        )
+                    ),
+                    params,
+                ).one()
+                connection.commit()
+                counts = dict(zip(counted, (int(count) for count in row), strict=True))
+        weights = []
+        for i, found in enumerate(lexemes):
+            if not found:
+                weights.append(0.0)
+            elif i in counts:
+                weights.append(idf(counts[i], papers))
+            else:
+                matching = round(min(listed[word] for word in found) * papers)
+                weights.append(idf(matching, papers))
+        return weights
+
+    def matched_words(self, terms: list[str], paper_ids: list[int]) -> dict[int, int]:
+        """Which of `terms` each of `paper_ids` has (bit i for terms[i]), in one query over
+        these papers' vectors."""
+        if not terms or not paper_ids:
+            return {}
+        params: dict[str, object] = {f"t{i}": term for i, term in enumerate(terms)}
+        mask = " + ".join(
+            f"CASE WHEN v @@ plainto_tsquery('english', :t{i}) THEN {1 << i} ELSE 0 END"
+            for i in range(len(terms))
+        )
+        with self.engine.connect() as connection:
+            rows = connection.execute(
+                text(
+                    f"SELECT id, CAST({mask} AS bigint) FROM (SELECT id, "
+                    "search_vector || ''::tsvector AS v FROM papers WHERE id = ANY(:found) "
+                    "AND NOT hidden OFFSET 0) AS found"
+                ),
+                {**params, "found": list(paper_ids)},
+            )
+            return {int(paper_id): int(bits) for paper_id, bits in rows if bits}
+
+    def _lexemes(
+        self, connection: Connection, terms: list[str], params: dict[str, object]
+    ) -> list[list[str]]:
+        """Each word's lexemes as PostgreSQL stems it (kept for the next asking); sets the
+        words' parameters (:t0, :t1, ...) in `params`."""
+        params.update({f"t{i}": term for i, term in enumerate(terms)})
+        key = tuple(terms)
+        lexemes = self._stems.get(key)
+        if lexemes is None:
+            stemmed = connection.execute(
+                text(
+                    "SELECT "
+                    + ", ".join(
+                        f"CAST(plainto_tsquery('english', :t{i}) AS text)"
+                        for i in range(len(terms))
+                    )
+                ),
+                params,
+            ).one()
+            lexemes = [
+                [found.replace("''", "'") for found in _LEXEME.findall(query)] for query in stemmed
+            ]
+            if len(self._stems) >= STEM_CACHE:
+                self._stems.clear()
+            self._stems[key] = lexemes
+        return lexemes
 
     def _words(
         self,

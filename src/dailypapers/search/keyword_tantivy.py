@@ -35,7 +35,7 @@ from sqlalchemy import bindparam, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from dailypapers.leases import release_lease, take_lease
-from dailypapers.search.query import SearchFilters
+from dailypapers.search.query import SearchFilters, idf
 
 # BM25 field boosts. `body` is the title followed by the abstract, so a title word counts in
 # both `body` and `title`: titles weigh above abstracts. Tuned on SciFact (docs/benchmarks.md).
@@ -43,6 +43,7 @@ BODY_BOOST = 1.0
 TITLE_BOOST = 0.3
 AUTHORS_BOOST = 1.0
 FIELD_BOOSTS = {"body": BODY_BOOST, "title": TITLE_BOOST, "authors": AUTHORS_BOOST}
+MASK_WORDS = 20  # query words told apart per search by `matched_words` (float32: 24 bits)
 SCHEMA_VERSION = "1"  # bump when the fields change: the index is then rebuilt
 SCHEMA_FILE = "dailypapers-schema"  # written last: a folder with it holds a complete index
 REBUILD_FILE = "dailypapers-rebuild"  # there until the whole papers table was queued
@@ -163,17 +164,77 @@ class TantivyKeywordIndex:
         words, _errors = self._index.parse_query_lenient(
             " ".join(terms), list(FIELD_BOOSTS), field_boosts=FIELD_BOOSTS
         )
-        papers = tantivy.Query.term_set_query(self.schema, "id", list(paper_ids))
         query = tantivy.Query.boolean_query(
-            [
-                (tantivy.Occur.Must, words),
-                (tantivy.Occur.Must, tantivy.Query.const_score_query(papers, 0.0)),
-            ]
+            [(tantivy.Occur.Must, words), (tantivy.Occur.Must, self._papers(paper_ids))]
         )
         searcher = self._index.searcher()
         hits = searcher.search(query, len(paper_ids), count=False).hits
         ids = searcher.fast_field_values("id", [address for _, address in hits])
         return {int(paper_id or 0): score for (score, _), paper_id in zip(hits, ids, strict=True)}
+
+    def word_weights(self, terms: list[str]) -> list[float]:
+        """Each query word's weight: its inverse document frequency as BM25 has it (the papers
+        with it in their title and abstract, or among their authors' names; the rarest piece of
+        a word the analyzer cuts in several). A word no paper has weighs the most (BM25's at no
+        paper), a word with nothing to index 0."""
+        searcher = self._index.searcher()
+        papers = int(searcher.num_docs)
+        weights = []
+        for term in terms:
+            counts = [
+                max(searcher.doc_freq(field, token) for field in ("body", "authors"))
+                for token in _ANALYZER.analyze(term)
+            ]
+            weights.append(idf(min(counts), papers) if counts else 0.0)
+        return weights
+
+    def matched_words(self, terms: list[str], paper_ids: list[int]) -> dict[int, int]:
+        """Which of `terms` each of `paper_ids` has, in its title and abstract or its authors'
+        names: bit i set for terms[i] (papers with none are left out). One search per
+        MASK_WORDS words: each word's query scores a constant 2**i, so that a paper's score is
+        the sum of its words' bits (exact in float32)."""
+        if not terms or not paper_ids:
+            return {}
+        searcher = self._index.searcher()
+        papers = self._papers(paper_ids)
+        found: dict[int, int] = {}
+        for start in range(0, len(terms), MASK_WORDS):
+            words = [
+                (tantivy.Occur.Should, tantivy.Query.const_score_query(self._word(term), 2.0**bit))
+                for bit, term in enumerate(terms[start : start + MASK_WORDS])
+            ]
+            query = tantivy.Query.boolean_query(
+                [
+                    (tantivy.Occur.Must, papers),
+                    (tantivy.Occur.Must, tantivy.Query.boolean_query(words)),
+                ]
+            )
+            hits = searcher.search(query, len(paper_ids), count=False).hits
+            ids = searcher.fast_field_values("id", [address for _, address in hits])
+            for (score, _), paper_id in zip(hits, ids, strict=True):
+                key = int(paper_id or 0)
+                found[key] = found.get(key, 0) | (int(round(score)) << start)
+        return found
+
+    def _word(self, term: str) -> tantivy.Query:
+        """Papers with a query word in their title and abstract (`body`: the title is in it) or
+        their authors' names."""
+        query, _errors = self._index.parse_query_lenient(term, ["body", "authors"])
+        return query
+
+    def _papers(self, paper_ids: list[int]) -> tantivy.Query:
+        """These papers, adding nothing to the score: one term query per id (a term set query
+        on the id field reads the whole field: 15 ms for 200 ids at 180k papers, against
+        0.7 ms)."""
+        return tantivy.Query.const_score_query(
+            tantivy.Query.boolean_query(
+                [
+                    (tantivy.Occur.Should, tantivy.Query.term_query(self.schema, "id", paper_id))
+                    for paper_id in dict.fromkeys(paper_ids)
+                ]
+            ),
+            0.0,
+        )
 
     def _with_filters(self, query: tantivy.Query, filters: SearchFilters) -> tantivy.Query:
         must = [query]

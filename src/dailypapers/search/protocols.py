@@ -48,6 +48,17 @@ class KeywordSearch(Protocol):
         (hybrid search scores the papers found by meaning alone this way, to fuse scores)."""
         ...
 
+    def word_weights(self, terms: list[str]) -> list[float]:
+        """Each query word's inverse document frequency (BM25's form); a word no paper has gets
+        the highest there is (BM25's at no paper), a word with nothing to index (no letters or
+        digits the index keeps) 0. The relevance cut-off weighs a query's words by them."""
+        ...
+
+    def matched_words(self, terms: list[str], paper_ids: list[int]) -> dict[int, int]:
+        """Which of `terms` each of `paper_ids` has (bit i for terms[i]); papers with none are
+        left out."""
+        ...
+
     def newest_in_category(self, category: str, limit: int) -> list[int]:
         """Paper ids of an arXiv category, newest publication first."""
         ...

@@ -179,6 +179,12 @@ def query_passages(query: str) -> list[str]:
     return passages
 
 
+def idf(matching: int, papers: int) -> float:
+    """BM25's inverse document frequency (Lucene's and Tantivy's form) of a word that `matching`
+    of `papers` papers have; the highest for a word no paper has."""
+    return math.log(1 + (papers - matching + 0.5) / (matching + 0.5))
+
+
 def filter_paper_ids(session: Session, paper_ids: list[int], filters: SearchFilters) -> set[int]:
     """Those of `paper_ids` that pass the filters."""
     conditions, params = filters.sql()

@@ -37,6 +37,15 @@ MIN_TITLE_CHARS = 8  # shorter queries are words, even when some paper has them 
 # nonsense and out-of-domain queries stay below it. Fit on SciFact (bench/bench_search_cutoff.py,
 # figures in docs/benchmarks.md).
 DENSE_MATCH_SIMILARITY = 0.40
+# A keyword match is a match when the paper has words carrying this share of the query's weight
+# (each word weighs its inverse document frequency; a word no paper has weighs the most a word
+# can: the query asks for something the site may not have), or NEAR_MATCH_SHARE of it and a
+# cosine similarity of NEAR_SIMILARITY or more. Below both, a paper shares a common word or two
+# with the query, not its subject ("football world cup 2022 final score" and a paper on world
+# models' final scores). Fit on SciFact and an arXiv sample (bench/bench_search_cutoff.py).
+KEYWORD_MATCH_SHARE = 0.5
+NEAR_MATCH_SHARE = 0.3
+NEAR_SIMILARITY = 0.30
 
 SearchSort = Literal["relevance", "newest", "upvotes"]
 SORTS: tuple[SearchSort, ...] = get_args(SearchSort)
@@ -126,20 +135,28 @@ def search_papers(
     if meaning is not None and meaning.ready:
         filtered = filters != SearchFilters()
         dense_query = _start_dense(session, meaning, text, CANDIDATES * (5 if filtered else 1))
-    found = keyword.search(list(results.terms), limit=depth, filters=filters)
+    terms = list(results.terms)
+    needed = offset + limit + 1 if order == "relevance" else MAX_MATCHES
+    found, shares, depth = _keyword_matches(keyword, terms, filters, needed, depth)
     by_words = [paper_id for paper_id, _ in found]
     pinned = _same_title(session, text, by_words[:TITLE_CANDIDATES])
     by_meaning = _dense_ranking(session, dense_query, filters)
     if by_meaning is None:
-        fused = [(paper_id, 1.0 / (rank + 1)) for rank, paper_id in enumerate(by_words)]
+        fused = [
+            (paper_id, 1.0 / (rank + 1))
+            for rank, paper_id in enumerate(by_words)
+            if is_match(0.0, shares.get(paper_id, 0.0))
+        ]
     else:
         results.neighbours = [paper_id for paper_id, _ in by_meaning]
-        fused = hybrid_ranking(keyword, list(results.terms), found[:CANDIDATES], by_meaning)
+        nearest = [paper_id for paper_id, _ in by_meaning[:SCORED_NEAREST]]
+        shares |= word_shares(keyword, terms, [p for p in nearest if p not in shares])
+        fused = hybrid_ranking(keyword, terms, found[:CANDIDATES], by_meaning, shares=shares)
         head = {paper_id for paper_id, _ in fused}
         fused += [
             (paper_id, 1.0 / (rank + 1))
             for rank, paper_id in enumerate(by_words[CANDIDATES:], start=CANDIDATES)
-            if paper_id not in head
+            if paper_id not in head and is_match(0.0, shares.get(paper_id, 0.0))
         ]
         results.mode = "hybrid"
     ranked = [(paper_id, float("inf")) for paper_id in pinned]
@@ -168,18 +185,78 @@ def hybrid_ranking(
     by_meaning: list[tuple[int, float]],
     *,
     dense_share: float = DENSE_SHARE,
+    shares: dict[int, float] | None = None,
 ) -> list[tuple[int, float]]:
     """The keyword matches (paper id, score) and the papers nearest in meaning (paper id,
-    cosine similarity), their scores fused (`fusion.fuse_scores`), best first. The papers found
-    by meaning alone are given their keyword scores first (a bounded keyword search may have
-    missed them); one that has none stays only when near enough (DENSE_MATCH_SIMILARITY)."""
+    cosine similarity), their scores fused (`fusion.fuse_scores`), best first, matches only
+    (`is_match`). The papers found by meaning alone are given their keyword scores first (a
+    bounded keyword search may have missed them). `shares`: `word_shares` of the candidates,
+    when the caller has them."""
     scores = dict(by_words)
     nearest = by_meaning[:SCORED_NEAREST]
     unscored = [paper_id for paper_id, _ in nearest if paper_id not in scores]
     scores.update(keyword.score_papers(terms, unscored))
-    near = {paper_id for paper_id, similarity in by_meaning if similarity >= DENSE_MATCH_SIMILARITY}
+    if shares is None:
+        shares = word_shares(keyword, terms, [paper_id for paper_id in scores if scores[paper_id]])
+    similarity = dict(by_meaning)
     fused = fuse_scores(scores, by_meaning, dense_share=dense_share)
-    return [hit for hit in fused if hit[0] in near or scores.get(hit[0], 0.0) > 0]
+    return [
+        hit
+        for hit in fused
+        if is_match(
+            similarity.get(hit[0], 0.0),
+            shares.get(hit[0], 0.0) if scores.get(hit[0], 0.0) > 0 else 0.0,
+        )
+    ]
+
+
+def _keyword_matches(
+    keyword: KeywordSearch,
+    terms: list[str],
+    filters: SearchFilters,
+    needed: int,
+    depth: int,
+) -> tuple[list[tuple[int, float]], dict[int, float], int]:
+    """The best `depth` keyword matches (paper id, score), read deeper (up to MAX_MATCHES)
+    while fewer than `needed` of them pass the cut-off on their own and more are left; with
+    their `word_shares` (0 for a paper without the words) and the depth read. When none of the
+    best pass, none deeper are looked for (they have fewer or commoner of the words)."""
+    shares: dict[int, float] = {}
+    while True:
+        found = keyword.search(terms, limit=depth, filters=filters)
+        new = [paper_id for paper_id, _ in found if paper_id not in shares]
+        shares |= dict.fromkeys(new, 0.0) | word_shares(keyword, terms, new)
+        kept = sum(1 for paper_id, _ in found if is_match(0.0, shares[paper_id]))
+        if not kept or kept >= needed or len(found) < depth or depth >= MAX_MATCHES:
+            return found, shares, depth
+        depth = min(depth * 4, MAX_MATCHES)
+
+
+def word_shares(keyword: KeywordSearch, terms: list[str], paper_ids: list[int]) -> dict[int, float]:
+    """For each of `paper_ids` that has any of `terms`, the share of the query's weight (the sum
+    of its words' `word_weights`) that the words it has carry."""
+    if not paper_ids:
+        return {}
+    weights = keyword.word_weights(terms)
+    total = sum(weights)
+    if total <= 0:
+        return {}
+    matched = keyword.matched_words(terms, paper_ids)
+    return {
+        paper_id: sum(weight for bit, weight in enumerate(weights) if mask >> bit & 1) / total
+        for paper_id, mask in matched.items()
+    }
+
+
+def is_match(similarity: float, share: float) -> bool:
+    """Whether a paper is a match of the query, by its cosine similarity to it (0 when unknown)
+    and the share of the query's words it has (`word_shares`): near enough in meaning, or
+    having the query's informative words, or a fair part of both."""
+    return (
+        similarity >= DENSE_MATCH_SIMILARITY
+        or share >= KEYWORD_MATCH_SHARE
+        or (similarity >= NEAR_SIMILARITY and share >= NEAR_MATCH_SHARE)
+    )
 
 
 def _named_paper(
