@@ -1,6 +1,7 @@
 """Digests at scale: 100,000 subscribers with 3 topics each get one daily digest.
 
     .venv/bin/python bench/bench_digests.py [--subscribers 100000] [--kill-after 60] [--workers 2]
+        [--personal 1.0]
 
 Builds a fresh site with the real HF Daily Papers of ../shared/data, adds the subscribers (each
 following 3 of 300 topics cut from real paper titles), starts an SMTP sink on loopback (aiosmtpd,
@@ -8,6 +9,11 @@ counting what it accepts), runs `dailypapers digest send` for the first digest d
 newest featured day, kills it with SIGKILL after `--kill-after` seconds (a random point of the
 run), runs it again to the end, and checks that every subscriber got exactly one digest.
 Reports the total time, messages/s and the sender's peak RSS.
+
+With `--personal SHARE`, that share of the subscribers are members who asked for the personal
+digest, each keeping 20 papers (two collections of 10, each from one arXiv category: two
+interests), so that their digest opens with For you (their own model, fitted in the sender) and,
+for those keeping one of the 2% of kept papers given a code link after they were saved, Changed.
 """
 
 from __future__ import annotations
@@ -34,6 +40,8 @@ from aiosmtpd.controller import Controller
 
 from dailypapers.database import insert_many, make_engine, make_session_factory, upgrade, utcnow
 from dailypapers.digests.models import Subscriber, Topic
+from dailypapers.library.models import Collection, CollectionPaper
+from dailypapers.members.models import Member
 from dailypapers.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -59,11 +67,58 @@ class Sink:
         return "250 OK"
 
 
+KEPT_PER_COLLECTION = 10
+CHANGED_SHARE = 0.02
+
+
+def add_personal_members(session: Any, count: int, rng: random.Random, now: Any) -> None:
+    """Members 1..count (subscribers 1..count are theirs) with the personal digest on, each
+    keeping two collections of 10 papers of one category each; then 2% of the kept papers get
+    a code link (the watchers' trigger records each change)."""
+    from sqlalchemy import select, text
+
+    from dailypapers.papers.models import Paper
+
+    by_category: dict[str, list[int]] = {}
+    for paper_id, category in session.execute(select(Paper.id, Paper.primary_category)):
+        by_category.setdefault(category or "", []).append(paper_id)
+    categories = [c for c, ids in by_category.items() if len(ids) >= 4 * KEPT_PER_COLLECTION]
+    connection = session.connection()
+    insert_many(connection, Member.__table__, [
+        {"id": i + 1, "username": f"reader{i}", "email": f"reader{i}@example.org",
+         "display_name": "", "role": "member", "password_hash": None, "disabled": False,
+         "created_at": now, "email_confirmed_at": now, "session_version": 0,
+         "public_upvotes": False, "for_you_days": 7, "personal_digest": True}
+        for i in range(count)
+    ])  # fmt: skip
+    session.execute(text("UPDATE subscribers SET member_id = id WHERE id <= :n"), {"n": count})
+    collections, kept = [], []
+    for i in range(count):
+        for k, category in enumerate(rng.sample(categories, 2)):
+            collection_id = 2 * i + k + 1
+            collections.append({"id": collection_id, "member_id": i + 1, "name": f"Interest {k}",
+                                "description": "", "public": False, "created_at": now,
+                                "updated_at": now})  # fmt: skip
+            chosen = rng.sample(by_category[category], KEPT_PER_COLLECTION)
+            kept += [{"collection_id": collection_id, "paper_id": paper_id,
+                      "added_at": now - timedelta(days=1)} for paper_id in chosen]  # fmt: skip
+    insert_many(connection, Collection.__table__, collections)
+    insert_many(connection, CollectionPaper.__table__, kept)
+    papers = sorted({row["paper_id"] for row in kept})
+    changed = rng.sample(papers, max(1, int(len(papers) * CHANGED_SHARE)))
+    session.execute(
+        text("UPDATE papers SET github_url = 'https://github.com/example/p' || id WHERE id = :id"),
+        [{"id": paper_id} for paper_id in changed],
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--subscribers", type=int, default=100_000)
     parser.add_argument("--kill-after", type=float, default=None, help="seconds (default random)")
     parser.add_argument("--workers", type=int, default=2, help="digest send --workers")
+    parser.add_argument("--personal", type=float, default=0.0,
+                        help="share of subscribers with a personal digest (0 to 1)")  # fmt: skip
     args = parser.parse_args()
     data_dir = Path(tempfile.mkdtemp(prefix="dp-digests-"))
     rng = random.Random(17)
@@ -106,6 +161,9 @@ def main() -> None:
                 {"subscriber_id": i + 1, "query": query}
                 for i in range(args.subscribers) for query in rng.sample(topics, 3)
             ])  # fmt: skip
+            personal = int(args.subscribers * args.personal)
+            if personal:
+                add_personal_members(session, personal, rng, now)
         engine.dispose()
 
         command = [*cli, "digest", "send", "--date", day.isoformat(), "--workers",
@@ -137,6 +195,9 @@ def main() -> None:
         f"{kill_after:.0f} s ({when} delivered by then) and the re-run; "
         f"peak RSS of a sender {peak_mib:,.0f} MiB"
     )
+    if args.personal:
+        print(f"personal digests (For you, Changed): {int(args.subscribers * args.personal):,} "
+              f"subscribers ({args.personal:.0%}), each a member keeping 20 papers")  # fmt: skip
     print(
         f"recipients: {len(sink.recipients):,} distinct, {twice} got more than one; "
         f"Message-IDs: {len(sink.message_ids):,} distinct"

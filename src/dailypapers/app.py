@@ -29,6 +29,8 @@ from dailypapers.discussion import routes as discussion_routes
 from dailypapers.follows import api as follows_api
 from dailypapers.follows import routes as follows_routes
 from dailypapers.follows.buttons import following_context
+from dailypapers.foryou import api as foryou_api
+from dailypapers.foryou import routes as foryou_routes
 from dailypapers.jobs import JobRunner, web_jobs
 from dailypapers.library import api as library_api
 from dailypapers.library import routes as library_routes
@@ -54,6 +56,7 @@ from dailypapers.web.cache import ResponseCacheMiddleware
 from dailypapers.web.compression import CompressionMiddleware
 from dailypapers.web.deps import viewer_context
 from dailypapers.web.errors import install_error_handlers
+from dailypapers.web.fragments import Fragments
 from dailypapers.web.openapi import install_docs, install_openapi
 from dailypapers.web.ratelimit import RateLimitHeadersMiddleware
 from dailypapers.web.responses import JSONBytesResponse
@@ -116,6 +119,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         context_processors=[viewer_context, shelf_context, following_context]
     )
     app.state.templates.env.globals.update(site_name=settings.site_name, version=__version__)
+    app.state.fragments = Fragments(read_revision)  # cards and calendars kept per revision
 
     def current_revision() -> tuple[int, int, int]:
         """What cached responses depend on: the data, and what the search indexes of this
@@ -155,6 +159,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     for router in (
         search_api.router,  # before reading_api: /api/papers/{id} would take it
+        foryou_api.router,  # the same: /api/papers/for-you
         discussion_routes.router,
         discussion_routes.pages,
         comment_routes.pages,
@@ -181,6 +186,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         library_routes.router,
         follows_api.router,
         follows_routes.router,
+        foryou_routes.router,
         privacy_routes.router,
         reading_pages.router,
     ):

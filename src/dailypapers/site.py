@@ -29,6 +29,7 @@ from dailypapers.web.ratelimit import MemoryCounts
 
 if TYPE_CHECKING:
     from dailypapers.arxiv.client import PoliteClient
+    from dailypapers.foryou.memo import ForYouMemo
     from dailypapers.search.backends import KeywordSearch, MeaningSearch
     from dailypapers.search.similar import SimilarMemo
 
@@ -110,6 +111,13 @@ class Site:
         return SimilarMemo()
 
     @cached_property
+    def for_you_memo(self) -> ForYouMemo:
+        """For you's candidate papers and each member's fitted model (one refit thread)."""
+        from dailypapers.foryou.memo import ForYouMemo
+
+        return ForYouMemo(self.sessions)
+
+    @cached_property
     def mail(self) -> MailSender:
         return MailSender(self.settings.smtp_url, self.settings.mail_from)
 
@@ -156,6 +164,8 @@ class Site:
             opened["keyword"].close()
         if "arxiv" in opened:
             opened["arxiv"].close()
+        if "for_you_memo" in opened:
+            opened["for_you_memo"].close()
         self.database.dispose()
 
     def __enter__(self) -> Site:

@@ -32,6 +32,7 @@ def digest_send(
     from dailypapers.digests.delivery import send_digests
     from dailypapers.digests.parallel import can_run_in_parallel, send_in_parallel
     from dailypapers.digests.schedule import DAY_NAMES, daily_period, parse_days, weekly_period
+    from dailypapers.foryou.digest import personal_sections
     from dailypapers.papers.periods import InvalidPeriod, parse_day
     from dailypapers.site import Site
 
@@ -60,6 +61,7 @@ def digest_send(
                     due,
                     workers,
                     dry_run=dry_run,
+                    personal=personal_sections,
                 )
             except RuntimeError as error:
                 fail(f"sending stopped: {error}; run again to send the rest")
@@ -71,6 +73,7 @@ def digest_send(
                 site,
                 keyword=site.keyword,
                 meaning=site.meaning,
+                personal=personal_sections(site),
                 dry_run=dry_run,
             )
     verb = "would send" if dry_run else "sent"

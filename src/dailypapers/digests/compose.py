@@ -1,18 +1,28 @@
-"""What goes into one reader's digest: the period's trending papers, then the new papers that
-best match each followed topic — leaving out every paper the reader was already sent."""
+"""What goes into one reader's digest: for a member who asked for a personal digest, first the
+papers picked for them ("For you") and the changes to papers they keep ("Changed"); then the
+period's trending papers, then the new papers that best match each followed topic — leaving out
+every paper the reader was already sent (a changed paper is the exception: it is there for its
+change, each change told once).
+
+The personal sections come from a `PersonalSections` given to the Composer (foryou/digest.py
+implements it: the digests know nothing of For you's models)."""
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Collection
 from dataclasses import dataclass, field
-from datetime import date, timedelta
-from typing import Any
+from datetime import UTC, date, datetime, timedelta
+from typing import Any, Protocol
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from dailypapers.digests.models import SentPaper, Subscriber, Topic
+from dailypapers.database import utcnow
+from dailypapers.digests.models import DigestSend, SentPaper, Subscriber, Topic
 from dailypapers.digests.schedule import DigestPeriod
 from dailypapers.digests.topics import topic_rank, topic_stems
+from dailypapers.members.models import Member
 from dailypapers.papers.feed import PaperItem, paper_items
 from dailypapers.papers.models import DailyEntry, Paper
 from dailypapers.papers.trending import trending_score
@@ -21,17 +31,56 @@ from dailypapers.search.protocols import KeywordSearch
 from dailypapers.search.query import SearchFilters
 from dailypapers.search.service import search_papers
 
+log = logging.getLogger(__name__)
+
 TRENDING_PAPERS = 10
 PAPERS_PER_TOPIC = 5
 # Topic matches are papers published on arXiv in the period or a few days before (arXiv's
 # announcement lags submission).
 TOPIC_LOOKBACK_DAYS = 3
+FOR_YOU_PAPERS = 5
+CHANGED_PAPERS = 10
+# Changes are told from where the reader's previous digest stopped looking, less this margin
+# (a change written in a long transaction is stamped when the transaction began); the changes
+# the previous digest told are not told again.
+CHANGES_MARGIN = timedelta(minutes=30)
 
 
 @dataclass(slots=True)
 class TopicSection:
     query: str
     paper_ids: list[int]
+
+
+@dataclass(frozen=True, slots=True)
+class Note:
+    """A paper of a personal section with a line about it: why it was picked ("Like …"), or
+    what changed ("New version: v3")."""
+
+    paper_id: int
+    note: str
+
+
+class PersonalSections(Protocol):
+    """The personal sections of a member's digest (implemented in foryou/digest.py)."""
+
+    def for_you(
+        self,
+        session: Session,
+        member_id: int,
+        period: DigestPeriod,
+        seen: Collection[int],
+        limit: int,
+    ) -> list[Note]:
+        """The member's best picks of the period, none of them in `seen`, best first."""
+        ...
+
+    def changed(
+        self, session: Session, member_id: int, since: datetime, until: datetime, limit: int
+    ) -> list[Note]:
+        """What changed on the papers the member keeps, noticed in [since, until), newest
+        first, one note per change."""
+        ...
 
 
 @dataclass(slots=True)
@@ -42,10 +91,16 @@ class Digest:
     topics: list[TopicSection] = field(default_factory=list)
     # Followed topics with no match this period: the digest says so in one line.
     quiet_topics: list[str] = field(default_factory=list)
+    for_you: list[Note] = field(default_factory=list)
+    changed: list[Note] = field(default_factory=list)
+    # Changes noticed before this moment were looked at (the next digest starts here).
+    changes_until: datetime | None = None
 
     @property
     def paper_ids(self) -> list[int]:
-        return self.trending + [paper_id for topic in self.topics for paper_id in topic.paper_ids]
+        personal = [note.paper_id for note in self.for_you + self.changed]
+        topics = [paper_id for topic in self.topics for paper_id in topic.paper_ids]
+        return list(dict.fromkeys(personal + self.trending + topics))
 
     @property
     def empty(self) -> bool:
@@ -61,6 +116,9 @@ class Digest:
             "trending": self.trending,
             "topics": [[topic.query, topic.paper_ids] for topic in self.topics],
             "quiet_topics": self.quiet_topics,
+            "for_you": [[note.paper_id, note.note] for note in self.for_you],
+            "changed": [[note.paper_id, note.note] for note in self.changed],
+            "changes_until": self.changes_until.isoformat() if self.changes_until else None,
         }
 
     @classmethod
@@ -79,7 +137,11 @@ class Digest:
         ]
         trending = [int(i) for i in layout["trending"]]
         quiet = [str(query) for query in layout.get("quiet_topics", [])]
-        return cls(subscriber, period, trending, topics, quiet)
+        for_you = [Note(int(i), str(note)) for i, note in layout.get("for_you", [])]
+        changed = [Note(int(i), str(note)) for i, note in layout.get("changed", [])]
+        until = layout.get("changes_until")
+        changes_until = datetime.fromisoformat(until) if until else None
+        return cls(subscriber, period, trending, topics, quiet, for_you, changed, changes_until)
 
 
 class Composer:
@@ -91,11 +153,16 @@ class Composer:
         period: DigestPeriod,
         keyword: KeywordSearch | None,
         meaning: MeaningSearch | None = None,
+        personal: PersonalSections | None = None,
     ) -> None:
         self.session = session
         self.period = period
         self.keyword = keyword  # None where no digest has topics (a preview of trending only)
         self.meaning = meaning
+        self.personal = personal  # None: no personal sections (for anyone)
+        self._personal_members: set[int] | None = None
+        # Changes are looked at up to the run's start: those noticed later go in the next one.
+        self._changes_until: datetime | None = None
         self._trending: list[tuple[int, int]] | None = None  # (paper id, upvotes), best first
         self._topics: dict[str, list[int]] = {}
         self._items: dict[int, PaperItem] = {}
@@ -146,6 +213,17 @@ class Composer:
             self._topics[query] = [paper_id for _, _, paper_id in sorted(ranked)]
         return self._topics[query]
 
+    def wants_personal(self, subscriber: Subscriber) -> bool:
+        """Whether the subscriber's digest has personal sections: a member who asked for them
+        (read once per run for all members)."""
+        if self.personal is None or subscriber.member_id is None:
+            return False
+        if self._personal_members is None:
+            self._personal_members = set(
+                self.session.scalars(select(Member.id).where(Member.personal_digest.is_(True)))
+            )
+        return subscriber.member_id in self._personal_members
+
     def compose(self, subscriber: Subscriber) -> Digest:
         digest = Digest(subscriber, self.period)
         seen = set(
@@ -153,6 +231,8 @@ class Composer:
                 select(SentPaper.paper_id).where(SentPaper.subscriber_id == subscriber.id)
             )
         )
+        if self.wants_personal(subscriber):
+            self._personal(digest, seen)
         for paper_id, upvotes in self.trending():
             if len(digest.trending) >= TRENDING_PAPERS:
                 break
@@ -171,6 +251,56 @@ class Composer:
             elif not self.topic(query):  # nothing on the topic at all (not: all sent before)
                 digest.quiet_topics.append(query)
         return digest
+
+    def _personal(self, digest: Digest, seen: set[int]) -> None:
+        """For you (papers never sent to the reader) and Changed (each change once, since the
+        reader's previous digest); both go into `seen`, so that no later section repeats them.
+        Should they fail, the reader gets the digest without them (and the failure is logged):
+        one reader's model never stops everyone's digest."""
+        assert self.personal is not None and digest.subscriber.member_id is not None
+        member_id = digest.subscriber.member_id
+        if self._changes_until is None:
+            self._changes_until = utcnow()
+        until = self._changes_until
+        try:
+            picks = self.personal.for_you(
+                self.session, member_id, self.period, seen, FOR_YOU_PAPERS
+            )
+            for_you = [note for note in picks if note.paper_id not in seen][:FOR_YOU_PAPERS]
+            since, told = self._changes_told(digest.subscriber)
+            changes = self.personal.changed(self.session, member_id, since, until, CHANGED_PAPERS)
+        except Exception:  # noqa: BLE001 - logged; the digest goes out without these sections
+            log.exception("personal sections of subscriber %s left out", digest.subscriber.id)
+            self.session.rollback()  # nothing is pending while composing
+            return
+        digest.for_you = for_you
+        digest.changed = [note for note in changes if (note.paper_id, note.note) not in told]
+        digest.changes_until = until
+        seen.update(note.paper_id for note in digest.for_you + digest.changed)
+
+    def _changes_told(self, subscriber: Subscriber) -> tuple[datetime, set[tuple[int, str]]]:
+        """Where the reader's previous digest stopped looking at changes (less the margin), and
+        the changes it told; before a first digest, the length of one period back."""
+        previous = self.session.execute(
+            select(DigestSend.sections, DigestSend.created_at)
+            .where(
+                DigestSend.subscriber_id == subscriber.id,
+                DigestSend.period != self.period.key,
+                DigestSend.status.in_(("sent", "sending", "empty")),
+            )
+            .order_by(DigestSend.created_at.desc(), DigestSend.id.desc())
+            .limit(1)
+        ).first()
+        if previous is None:
+            days = (self.period.end - self.period.start).days + 1
+            start = self.period.sent_on - timedelta(days=days)
+            return datetime(start.year, start.month, start.day, tzinfo=UTC), set()
+        sections, created_at = previous
+        sections = sections or {}
+        until = sections.get("changes_until")
+        since = datetime.fromisoformat(until) if until else created_at
+        told = {(int(i), str(note)) for i, note in sections.get("changed", [])}
+        return since - CHANGES_MARGIN, told
 
     def items(self, digest: Digest) -> dict[int, PaperItem]:
         """The digest's cards; most are shared between readers, so each is read once."""

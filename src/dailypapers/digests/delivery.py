@@ -37,7 +37,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from dailypapers.database import insert_ignoring_duplicates, utcnow
-from dailypapers.digests.compose import Composer, Digest, TopicSection
+from dailypapers.digests.compose import Composer, Digest, PersonalSections, TopicSection
 from dailypapers.digests.letters import Cards, DigestTokens, letter, message_id
 from dailypapers.digests.models import DigestSend, SentPaper, Subscriber
 from dailypapers.digests.schedule import DigestPeriod
@@ -109,6 +109,7 @@ def send_digests(
     *,
     keyword: KeywordSearch,
     meaning: MeaningSearch | None = None,
+    personal: PersonalSections | None = None,
     dry_run: bool = False,
     on_progress: Callable[[SendReport], None] | None = None,
     sleep: Callable[[float], object] = time.sleep,
@@ -117,14 +118,15 @@ def send_digests(
 ) -> SendReport:
     """Send the period's due digests; with `share` (k, n), only those of subscribers whose id
     is k modulo n (one of n processes sending side by side). When `stopping()` turns true the
-    message on the wire is finished and the run ends there (the rest is left for the next run)."""
+    message on the wire is finished and the run ends there (the rest is left for the next run).
+    `personal` gives the personal sections (For you, Changed) of members who asked for them."""
     report = SendReport()
     mail = SiteMail.of(site)
     part, parts = share
     started = time.perf_counter()
     # expire_on_commit=False: the commit made just before the final SMTP dot returns at once.
     with factory(expire_on_commit=False) as session, mail.sender.batch():
-        composer = Composer(session, period, keyword, meaning)
+        composer = Composer(session, period, keyword, meaning, personal)
         cards = Cards(mail.base_url)
         subscriber_ids = session.scalars(
             select(Subscriber.id)
@@ -159,7 +161,7 @@ def send_digests(
                 if row is None:
                     report.in_progress += 1
                     continue
-                digest = Digest(subscriber, period, [int(i) for i in row.papers.split(",") if i])
+                digest = _resumed(subscriber, period, row)
             else:
                 digest = composer.compose(subscriber)
                 if dry_run:
@@ -266,7 +268,7 @@ def _deliver(
     stopping: Callable[[], bool],
 ) -> None:
     items = composer.items(digest)
-    if row.status == "sending" and not digest.topics:
+    if row.status == "sending" and not row.sections and not digest.topics:
         digest = _regroup(composer, digest)
     message = letter(
         digest,
@@ -336,6 +338,14 @@ def _deliver(
             return
         report.sent += 1
         return
+
+
+def _resumed(subscriber: Subscriber, period: DigestPeriod, row: DigestSend) -> Digest:
+    """A claimed digest to send again: as it was laid out, or (a row from before the ledger
+    kept its layout) its papers in one list, regrouped when sent."""
+    if row.sections:
+        return Digest.from_layout(subscriber, period.frequency, period.key, row.sections)
+    return Digest(subscriber, period, [int(i) for i in row.papers.split(",") if i])
 
 
 def _regroup(composer: Composer, digest: Digest) -> Digest:

@@ -105,6 +105,8 @@ def context(
         "base_url": base_url,
         "period": period,
         "subscriber": subscriber,
+        "for_you": [(items[n.paper_id], n.note) for n in digest.for_you if n.paper_id in items],
+        "changed": [(items[n.paper_id], n.note) for n in digest.changed if n.paper_id in items],
         "trending": [items[i] for i in digest.trending if i in items],
         "topics": [(t.query, [items[i] for i in t.paper_ids if i in items]) for t in digest.topics],
         "quiet_topics": digest.quiet_topics,

@@ -9,7 +9,9 @@ and exits; a killed `digest send` leaves no sender running that could race the n
 reaches the command only, and its senders stop the same way.
 
 Each sender opens the site itself, from the settings' values, with the opener it is handed
-(`Site.open`, given by the command: the digests know nothing of the composition root).
+(`Site.open`, given by the command: the digests know nothing of the composition root), and
+builds the personal sections (For you, Changed) over that site with the function it is handed
+(foryou/digest.py's, likewise).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from typing import Any, Protocol
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from dailypapers.digests.compose import PersonalSections
 from dailypapers.digests.delivery import DigestSite, SendReport
 from dailypapers.digests.schedule import DigestPeriod
 from dailypapers.settings import Settings
@@ -50,6 +53,8 @@ class SenderSite(DigestSite, Protocol):
 # Opens the site in the sender's process; spawned processes receive it pickled, so it is a
 # module-level function or class method (or a functools.partial of one).
 OpenSite = Callable[[Settings], SenderSite]
+# Builds the personal sections over the sender's site (pickled likewise).
+OpenPersonal = Callable[[Any], PersonalSections]
 
 
 def can_run_in_parallel() -> bool:
@@ -63,6 +68,7 @@ def send_in_parallel(
     workers: int,
     *,
     dry_run: bool,
+    personal: OpenPersonal | None = None,
 ) -> SendReport:
     context = multiprocessing.get_context("spawn")
     results: Queue[SendReport | str] = context.Queue()
@@ -71,7 +77,16 @@ def send_in_parallel(
             target=_send_share,
             name=f"digest-sender-{k}",
             daemon=True,
-            args=(open_site, settings_values, period, (k, workers), dry_run, results, os.getpid()),
+            args=(
+                open_site,
+                settings_values,
+                period,
+                (k, workers),
+                dry_run,
+                results,
+                os.getpid(),
+                personal,
+            ),
         )
         for k in range(workers)
     ]
@@ -105,6 +120,7 @@ def _send_share(
     dry_run: bool,
     results: Queue[SendReport | str],
     parent: int,
+    personal: OpenPersonal | None = None,
 ) -> None:
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
@@ -125,6 +141,7 @@ def _send_share(
                 site,
                 keyword=site.keyword,
                 meaning=site.meaning,
+                personal=personal(site) if personal is not None else None,
                 dry_run=dry_run,
                 share=share,
                 sleep=stop.wait,

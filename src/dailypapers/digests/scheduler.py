@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from dailypapers.digests.compose import PersonalSections
 from dailypapers.digests.delivery import DigestSite, send_digests
 from dailypapers.digests.schedule import (
     DAY_NAMES,
@@ -46,9 +47,10 @@ class DigestScheduler:
         site: DigestSite,
         keyword: Any,
         meaning: Any = None,
+        personal: PersonalSections | None = None,
     ) -> None:
         self.factory, self.settings, self.site = factory, settings, site
-        self.keyword, self.meaning = keyword, meaning
+        self.keyword, self.meaning, self.personal = keyword, meaning, personal
         self._finished: set[str] = set()
 
     def run_once(self, now: datetime | None = None) -> None:
@@ -57,7 +59,12 @@ class DigestScheduler:
             if period.key in self._finished:
                 continue
             report = send_digests(
-                self.factory, period, self.site, keyword=self.keyword, meaning=self.meaning
+                self.factory,
+                period,
+                self.site,
+                keyword=self.keyword,
+                meaning=self.meaning,
+                personal=self.personal,
             )
             if report.sent or report.failed or report.deferred:
                 log.info("digests %s: %s", period.key, report)

@@ -11,7 +11,8 @@ DIGEST_SCHEDULER, HARVEST_SCHEDULER, EMBED_IN_BACKGROUND); `dailypapers worker` 
 | dense-upkeep   | 5 s       | (each process) | reads new vectors; loads/extends the HNSW graph  |
 | embeddings     | 5 s       | index          | embeds new or changed papers                     |
 | outbox         | 1 s       | outbox         | sends queued account and subscription mail       |
-| digests        | 60 s      | digests        | sends the due digests, each exactly once         |
+| digests        | 60 s      | digests        | sends the due digests, each exactly once; For    |
+|                |           |                | you and Changed for members who asked for them   |
 | harvest        | 60 s      | harvest        | harvests arXiv after each announcement           |
 """
 
@@ -20,6 +21,7 @@ from __future__ import annotations
 import threading
 
 from dailypapers.digests.scheduler import DigestScheduler
+from dailypapers.foryou.digest import personal_sections
 from dailypapers.harvest.scheduler import HarvestScheduler
 from dailypapers.jobs.runner import Job
 from dailypapers.mail.outbox import deliver_outbox
@@ -64,7 +66,14 @@ def send_outbox(site: Site, stop: threading.Event) -> None:
 
 
 def _digests(site: Site, every: float = 60.0, first_after: float = 60.0) -> Job:
-    scheduler = DigestScheduler(site.sessions, site.settings, site, site.keyword, site.meaning)
+    scheduler = DigestScheduler(
+        site.sessions,
+        site.settings,
+        site,
+        site.keyword,
+        site.meaning,
+        personal=personal_sections(site),  # For you and Changed, for members who want them
+    )
     return Job(
         "digests",
         every,

@@ -1,11 +1,11 @@
 """A member's data, all of it in one JSON document, and the account's deletion.
 
 Deleting an account removes the member's votes (the papers' counts follow), collections,
-follows, API tokens and signed-in sessions, ends their digest, and forgets their address, name
-and password. Their comments are either kept, signed "deleted member", or removed (shown as
-deleted, so that the replies of others keep their place); the member chooses. The member's
-row stays as an anonymous tombstone (the comments kept need an author), disabled, so the
-account cannot be used again and its user name is free.
+follows, "not interested" papers (For you), API tokens and signed-in sessions, ends their
+digest, and forgets their address, name and password. Their comments are either kept, signed
+"deleted member", or removed (shown as deleted, so that the replies of others keep their
+place); the member chooses. The member's row stays as an anonymous tombstone (the comments
+kept need an author), disabled, so the account cannot be used again and its user name is free.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from dailypapers.digests.models import Subscriber, Topic
 from dailypapers.discussion.models import Comment
 from dailypapers.discussion.service import delete_comment
 from dailypapers.follows import service as follows_service
+from dailypapers.foryou import service as for_you_service
 from dailypapers.library.bibliography import to_bibtex
 from dailypapers.library.models import Collection, CollectionPaper
 from dailypapers.members.models import ApiToken, Member, MemberSession, Vote
@@ -87,6 +88,11 @@ def account_data(session: Session, member: Member) -> dict[str, Any]:
         ],
         "collections": [_collection(session, c) for c in _collections(session, member)],
         "follows": follows_service.exported(session, member.id),
+        "forYou": {
+            "days": member.for_you_days,
+            "personalDigest": member.personal_digest,
+            "notInterested": for_you_service.exported(session, member.id),
+        },
         "apiTokens": [
             {
                 "name": token.name,
@@ -171,6 +177,7 @@ def delete_account(session: Session, member: Member, *, remove_comments: bool) -
             delete_comment(session, member, comment_id).body = ""
     session.execute(delete(Collection).where(Collection.member_id == member.id))
     follows_service.forget(session, member.id)
+    for_you_service.forget(session, member.id)
     session.execute(delete(ApiToken).where(ApiToken.member_id == member.id))
     session.execute(delete(MemberSession).where(MemberSession.member_id == member.id))
     if member.email:
@@ -190,5 +197,6 @@ def delete_account(session: Session, member: Member, *, remove_comments: bool) -
     member.password_hash = None
     member.disabled = True
     member.public_upvotes = False
+    member.personal_digest = False
     member.session_version += 1
     bump_revision(session)

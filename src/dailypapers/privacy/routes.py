@@ -11,7 +11,7 @@ from dailypapers.members.auth import log_out
 from dailypapers.members.passwords import verify_password
 from dailypapers.privacy.account import account_data, collections_bibtex, delete_account
 from dailypapers.web import ratelimit
-from dailypapers.web.deps import CsrfChecked, RateLimited, SessionDep, SignedInMember
+from dailypapers.web.deps import CsrfChecked, RateLimited, SessionDep, SignedInMember, SiteDep
 from dailypapers.web.pages import message_page
 from dailypapers.web.responses import JSONBytesResponse
 
@@ -48,6 +48,7 @@ def delete(
     _limit: Annotated[ratelimit.Decision, RateLimited(ratelimit.LOGIN, per="member")],
     request: Request,
     session: SessionDep,
+    site: SiteDep,
     password: Annotated[str, Form(max_length=1000)] = "",
     comments: Annotated[str, Form(max_length=10)] = "keep",
 ) -> Response:
@@ -63,6 +64,7 @@ def delete(
     delete_account(session, member, remove_comments=comments == "remove")
     log_out(request, session)
     session.commit()
+    site.for_you_memo.forget(member.id)  # the model learnt from what was just deleted
     kept = (
         "Your comments stay, signed “deleted member”."
         if comments == "keep"
@@ -71,6 +73,6 @@ def delete(
     return message_page(
         request,
         "Your account is deleted",
-        f"Your upvotes, collections, API tokens and digest are gone, and your address and name "
-        f"are forgotten. {kept}",
+        "Your upvotes, collections, follows, For you choices, API tokens and digest are gone, "
+        f"and your address and name are forgotten. {kept}",
     )
