@@ -62,8 +62,11 @@ def test_follow_an_author_without_a_reload_then_unfollow_on_following(
     page.screenshot(path=artifacts_dir / "follows-author.png")
     assert violations_of(page) == []
 
-    # The account menu leads to /following, which lists the author with a link.
-    page.locator('.account-nav a[href="/following"]').click()
+    # The account menu (behind the member's name) leads to /following, which lists the author.
+    following = page.locator('.account-nav a[href="/following"]')
+    expect(following).to_be_hidden()  # the menu is closed until opened
+    page.locator(".account-menu > summary").click()
+    following.click()
     expect(page).to_have_url(f"{site.url}/following")
     entry = page.locator(".follow-list li", has_text=author)
     expect(entry.get_by_role("link", name=author)).to_have_attribute(

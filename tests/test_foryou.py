@@ -515,3 +515,45 @@ def test_changed_papers_of_the_members_collections_are_listed(site: ForYouSite) 
     new_member(site, "unwatched")
     with member_client_for(site, "unwatched") as http:  # another member's page has none
         assert 'id="changed-heading"' not in http.get("/for-you").text
+
+
+def test_each_process_builds_the_candidates_before_any_visit(
+    tmp_path: Path, hf_rows: list[dict[str, Any]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The web processes' "for-you-pool" job builds the candidates of the windows members use,
+    so a member's first visit only fits their model."""
+    import threading
+
+    from dailypapers.foryou import memo as memo_module
+    from dailypapers.jobs.table import warm_for_you, web_jobs
+    from dailypapers.site import Site
+
+    settings = make_settings(tmp_path)
+    engine, factory = prepare_database(settings)
+    rows = [r for r in hf_rows if r.get("featured_date")][-60:]
+    source = tmp_path / "papers.jsonl"
+    source.write_text("".join(json.dumps(row) + "\n" for row in rows))
+    load_file(factory, source, settings.zone)
+    built: list[int] = []
+    load_papers = memo_module.load_papers
+
+    def counting(session: Any, ids: Any) -> Any:
+        built.append(len(ids))
+        return load_papers(session, ids)
+
+    monkeypatch.setattr(memo_module, "load_papers", counting)
+    with Site.open(settings) as site:
+        assert "for-you-pool" in [job.name for job in web_jobs(site)]
+        warm_for_you(site, threading.Event())
+        assert built == []  # no member yet: nothing to build
+        with site.sessions() as session:
+            member = create_member(session, "early", "early@example.org", PASSWORD)
+            member.for_you_days = 5
+            session.commit()
+            warm_for_you(site, threading.Event())
+            assert len(built) == 1 and built[0] > 0
+            window = window_of(session, 5)
+            found = service.for_you(session, site.for_you_memo, member.id)
+            assert found.window == window
+        assert len(built) == 1  # the visit used the candidates the job built
+    engine.dispose()

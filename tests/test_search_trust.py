@@ -473,6 +473,9 @@ def test_word_weights_and_matches_agree_with_the_papers_text(meaning_site: Any) 
         assert bits & 4 == 0  # no paper has "xqzzyv"
         assert bits & 1 or common not in words_of(row)
         assert bits & 2 or rare not in words_of(row)
-    # (stemming may find a word in a few more papers, never in many)
-    assert sum(1 for bits in matched.values() if bits & 2) <= 5
+    # Stemming may find a word in more papers (PostgreSQL's Snowball stems "generalization" as
+    # "general"), but a rare word stays far rarer than the most common one.
+    having_rare = sum(1 for bits in matched.values() if bits & 2)
+    having_common = sum(1 for bits in matched.values() if bits & 1)
+    assert 2 <= having_rare < having_common / 2
     assert sum(1 for bits in matched.values() if bits & 1) >= counts[common]

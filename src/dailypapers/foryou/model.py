@@ -277,6 +277,7 @@ def fit(
         if profile.papers and profile.key not in {other.key for other in profiles[:i]}
     ]
     papers = [paper for profile in fitted for paper in profile.papers] + list(dismissed)
+    others = ~np.isin(candidates.ids, np.array([paper.paper_id for paper in papers], np.int64))
     if n and papers:
         # One pass for every profile paper and dismissed paper; then a column range each.
         similarity = candidates.similarity(candidates.describe(papers))
@@ -286,10 +287,10 @@ def fit(
             columns = similarity[:, start:end]
             ids = np.array([paper.paper_id for paper in profile.papers])
             likes[profile.key] = ids[np.argmax(columns, axis=1)]
-            scores[profile.key] = _z(_soft_maximum(columns))
+            scores[profile.key] = _z(_soft_maximum(columns), others)
             start = end
         if dismissed:
-            near = _z(_soft_maximum(similarity[:, start:]))
+            near = _z(_soft_maximum(similarity[:, start:]), others)
             push = DISMISSED_PUSH * np.maximum(near - DISMISSED_FROM, 0.0)
     own = {paper.paper_id for profile in profiles for paper in profile.papers}
     own |= {paper.paper_id for paper in dismissed}
@@ -303,6 +304,10 @@ def _soft_maximum(similarity: np.ndarray) -> np.ndarray:
     return np.asarray(top[:, 0] + SOFTNESS * np.log(spread))
 
 
-def _z(score: np.ndarray) -> np.ndarray:
-    spread = float(score.std())
-    return (score - float(score.mean())) / (spread if spread > 1e-9 else 1.0)
+def _z(score: np.ndarray, among: np.ndarray | None = None) -> np.ndarray:
+    """Scores as standard deviations from the mean, the mean and spread taken `among` the rows
+    given (the candidates that are not the member's own papers: a saved or dismissed paper
+    that is also a candidate is its own nearest, and would widen the spread for all)."""
+    sample = score if among is None or not among.any() else score[among]
+    spread = float(sample.std())
+    return (score - float(sample.mean())) / (spread if spread > 1e-9 else 1.0)

@@ -14,17 +14,22 @@ DIGEST_SCHEDULER, HARVEST_SCHEDULER, EMBED_IN_BACKGROUND); `dailypapers worker` 
 | digests        | 60 s      | digests        | sends the due digests, each exactly once; For    |
 |                |           |                | you and Changed for members who asked for them   |
 | harvest        | 60 s      | harvest        | harvests arXiv after each announcement           |
+| for-you-pool   | 30 s      | (each process) | builds For you's candidates of the windows that  |
+|                |           |                | members use, so no first visit waits for them    |
 """
 
 from __future__ import annotations
 
 import threading
 
+from sqlalchemy import select
+
 from dailypapers.digests.scheduler import DigestScheduler
 from dailypapers.foryou.digest import personal_sections
 from dailypapers.harvest.scheduler import HarvestScheduler
 from dailypapers.jobs.runner import Job
 from dailypapers.mail.outbox import deliver_outbox
+from dailypapers.members.models import Member
 from dailypapers.search.indexing import index_papers
 from dailypapers.site import Site
 
@@ -59,6 +64,20 @@ def embed_new_papers(site: Site, stop: threading.Event) -> None:
         on_batch=after_batch,
     )
     meaning.refresh()
+
+
+def warm_for_you(site: Site, stop: threading.Event) -> None:
+    """Each process's For you keeps the candidates of a window (their features take seconds to
+    build for a few thousand papers): build those of the windows members use, and build them
+    again in the background when the papers change, so that a request never waits for them."""
+    with site.sessions() as session:
+        lengths = session.scalars(
+            select(Member.for_you_days).distinct().order_by(Member.for_you_days).limit(4)
+        ).all()
+        for days in lengths:
+            if stop.is_set():
+                return
+            site.for_you_memo.pool(session, days)
 
 
 def send_outbox(site: Site, stop: threading.Event) -> None:
@@ -107,6 +126,7 @@ def web_jobs(site: Site) -> list[Job]:
         Job("keyword-index", 1.0, sync_keyword_index, lease="keyword-index"),
         Job("keyword-reload", 1.0, reload_keyword_index),
         Job("outbox", 1.0, send_outbox, lease="outbox"),
+        Job("for-you-pool", 30.0, warm_for_you),
     ]
     if site.meaning is not None:
         jobs.append(Job("dense-upkeep", 5.0, dense_upkeep))

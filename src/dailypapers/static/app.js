@@ -193,6 +193,21 @@ if (menu) {
   });
 }
 
+// The account menu (a <details> behind the member's name) closes the same way.
+const accountMenu = document.querySelector(".account-menu");
+if (accountMenu) {
+  document.addEventListener("click", (event) => {
+    const inside = event.target instanceof Element && event.target.closest(".account-menu");
+    if (accountMenu.open && !inside) accountMenu.open = false;
+  });
+  document.addEventListener("keydown", (event) => {
+    if (event.key === "Escape" && accountMenu.open) {
+      accountMenu.open = false;
+      accountMenu.querySelector("summary").focus();
+    }
+  });
+}
+
 // A click on a card makes it the current one (quietly), so j/k continue from there.
 document.addEventListener("click", (event) => {
   const card = event.target instanceof Element ? event.target.closest("article.card") : null;
