@@ -129,12 +129,7 @@ def _change(
     memo: ForYouMemo, session: Session, member: Member, arxiv_id: str, *, dismissed: bool
 ) -> Response:
     paper = visible_paper(session, arxiv_id)
-    if dismissed:
-        service.dismiss(session, member.id, paper.id)
-    else:
-        service.undo_dismiss(session, member.id, paper.id)
-    session.commit()
-    memo.refit_soon(member.id)
+    service.mark_not_interested(session, memo, member.id, paper.id, dismissed=dismissed)
     return JSONBytesResponse({"paperId": paper.arxiv_id, "notInterested": dismissed})
 
 

@@ -22,7 +22,6 @@ from dailypapers.foryou.models import PaperChange
 from dailypapers.library.models import Collection, CollectionPaper
 from dailypapers.papers.models import Paper
 
-KINDS = ("version", "code", "project_page")
 CLOCK_LEEWAY = timedelta(seconds=1)
 
 

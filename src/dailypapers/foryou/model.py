@@ -128,10 +128,6 @@ class Candidates:
     def __len__(self) -> int:
         return len(self.paper_ids)
 
-    def row(self, paper_id: int) -> int | None:
-        """The candidate's row, or None when the paper is not a candidate."""
-        return self._row.get(paper_id)
-
     def describe(self, documents: Sequence[Document]) -> _Features:
         """Features of any papers: a candidate's own row, others through the vocabulary."""
         rows = [self._row.get(document.paper_id) for document in documents]

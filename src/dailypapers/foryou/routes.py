@@ -89,15 +89,15 @@ def not_interested_form(
 ) -> Response:
     """ "Not interested" (or its "Undo"), then back to the page, which offers to undo it."""
     paper = visible_paper(session, arxiv_id)
-    if action == "dismiss":
-        service.dismiss(session, member.id, paper.id)
+    dismissed = action == "dismiss"
+    service.mark_not_interested(
+        session, site.for_you_memo, member.id, paper.id, dismissed=dismissed
+    )
+    if dismissed:
         flash(request, f"You will not see “{paper.title}” in For you again.")
         request.session[UNDO_KEY] = {"arxiv_id": paper.arxiv_id}
     else:
-        service.undo_dismiss(session, member.id, paper.id)
         flash(request, f"“{paper.title}” is back in For you.")
-    session.commit()
-    site.for_you_memo.refit_soon(member.id)
     return RedirectResponse(safe_next(next, fallback="/for-you"), status_code=303)
 
 

@@ -246,11 +246,17 @@ def undo_dismiss(session: Session, member_id: int, paper_id: int) -> bool:
     return bool(removed)
 
 
-def is_dismissed(session: Session, member_id: int, paper_id: int) -> bool:
-    found = select(NotInterested.id).where(
-        NotInterested.member_id == member_id, NotInterested.paper_id == paper_id
-    )
-    return session.scalar(found.limit(1)) is not None
+def mark_not_interested(
+    session: Session, memo: ForYouMemo, member_id: int, paper_id: int, *, dismissed: bool
+) -> None:
+    """ "Not interested" (or its undo) from the page or the API: recorded and committed, then
+    the member's model is refitted in the background."""
+    if dismissed:
+        dismiss(session, member_id, paper_id)
+    else:
+        undo_dismiss(session, member_id, paper_id)
+    session.commit()
+    memo.refit_soon(member_id)
 
 
 def exported(session: Session, member_id: int) -> list[dict[str, str]]:

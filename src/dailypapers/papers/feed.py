@@ -281,15 +281,10 @@ class CalendarMonth:
     next: Period | None  # the nearest later month with papers
 
 
-def calendar_month(
-    session: Session, month: Period, days: FeaturedDays | None = None
-) -> CalendarMonth:
-    if days is not None:
-        counts = days.counts(month.start, month.end)
-        previous, following = days.before(month.start), days.after(month.end)
-    else:
-        counts = featured_counts(session, month.start, month.end)
-        previous, following = _neighbours(session, month)
+def calendar_month(month: Period, days: FeaturedDays) -> CalendarMonth:
+    """A month's grid from the site's days with papers (`FeaturedDays`, kept per revision)."""
+    counts = days.counts(month.start, month.end)
+    previous, following = days.before(month.start), days.after(month.end)
     weeks = [
         [None if day is None else CalendarDay(day, counts.get(day, 0)) for day in week]
         for week in month_weeks(month)

@@ -87,8 +87,7 @@ def home(
     page: PageParam,
 ) -> Response:
     today = datetime.now(settings.zone).date()
-    days = featured_days(request, session)
-    latest = days.latest(today) or days.latest()
+    latest = newest_day(request, session, today)
     if latest is None:
         return render_page(request, "empty.html", {"title": "No papers yet"})
     age = (today - latest).days
@@ -109,9 +108,7 @@ def home(
 def latest_period(request: Request, session: SessionDep, settings: SettingsDep) -> Response:
     """/papers/week and /papers/month lead to the latest week or month with papers."""
     today = datetime.now(settings.zone).date()
-    latest = (
-        feed.latest_featured_date(session, today) or feed.latest_featured_date(session) or today
-    )
+    latest = newest_day(request, session, today) or today
     kind = request.url.path.rsplit("/", 1)[-1]
     period = week_period(latest) if kind == "week" else month_period(latest)
     return RedirectResponse(_period_url(period), status_code=302)
@@ -163,7 +160,7 @@ def trending(
     )
     today = datetime.now(settings.zone).date()
     days = featured_days(request, session)
-    latest = days.latest(today) or days.latest()
+    latest = newest_day(request, session, today)
     pages = _page_count(result.total, size)
     return render_page(
         request,
@@ -179,7 +176,7 @@ def trending(
             "pages": pages,
             "offset": (page - 1) * size,
             "period": None,
-            "calendar": feed.calendar_month(session, month_period(latest or today), days),
+            "calendar": feed.calendar_month(month_period(latest or today), days),
             "shown_day": None,
         },
         status_code=404 if page > pages else 200,
@@ -187,12 +184,10 @@ def trending(
 
 
 @router.get("/calendar")
-def latest_calendar(session: SessionDep, settings: SettingsDep) -> Response:
+def latest_calendar(request: Request, session: SessionDep, settings: SettingsDep) -> Response:
     """/calendar leads to the latest month with papers."""
     today = datetime.now(settings.zone).date()
-    latest = (
-        feed.latest_featured_date(session, today) or feed.latest_featured_date(session) or today
-    )
+    latest = newest_day(request, session, today) or today
     return RedirectResponse(f"/calendar/{month_period(latest).label}", status_code=302)
 
 
@@ -203,7 +198,7 @@ def calendar_page(month: str, request: Request, session: SessionDep) -> Response
         period = parse_month(month)
     except InvalidPeriod as error:
         raise HTTPException(404, f"{error}. Calendar pages look like /calendar/2025-10.") from None
-    calendar = feed.calendar_month(session, period, featured_days(request, session))
+    calendar = feed.calendar_month(period, featured_days(request, session))
     return render_page(
         request,
         "calendar.html",
@@ -350,7 +345,7 @@ def _period_view(
                 "week": _period_url(week_period(period.start)),
                 "month": _period_url(month_period(period.start)),
             },
-            "calendar": feed.calendar_month(session, month_period(anchor), days),
+            "calendar": feed.calendar_month(month_period(anchor), days),
             "shown_day": period.start if period.kind == "date" else None,
         },
         # Past the last page: the list's heading and a link to its last page, as a 404.
@@ -361,6 +356,13 @@ def _period_view(
 def featured_days(request: Request, session: Session) -> feed.FeaturedDays:
     """The days with papers and their counts, read once per site revision."""
     return kept(request, "featured-days", lambda: feed.FeaturedDays.read(session))
+
+
+def newest_day(request: Request, session: Session, today: date) -> date | None:
+    """The newest day with papers up to today (a stray later one aside), or the newest of all
+    when none is that old; None on a site without papers."""
+    days = featured_days(request, session)
+    return days.latest(today) or days.latest()
 
 
 def _anchor_day(period: Period, result: feed.FeedPage) -> date:

@@ -82,7 +82,6 @@ def kept_fragment(context: Context, key: Hashable, macro: Callable[..., T], *arg
     nothing of the reader. Without the app's `Fragments` (a template rendered elsewhere, such
     as an email) it simply renders."""
     request = context.get("request")
-    fragments = getattr(getattr(getattr(request, "app", None), "state", None), "fragments", None)
-    if fragments is None or request is None:
+    if request is None:
         return macro(*args)
-    return fragments.get(request, key, lambda: macro(*args))  # type: ignore[no-any-return]
+    return kept(request, key, lambda: macro(*args))
