@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -149,8 +150,15 @@ def test_hybrid_finds_papers_by_meaning(small_site) -> None:
 
 def test_slow_query_embedding_falls_back_to_keyword(small_site) -> None:
     _, factory, _, keyword = small_site
-    meaning = open_meaning_search(factory, factory.kw["bind"], budget_seconds=0.0)
+    meaning = open_meaning_search(factory, factory.kw["bind"], budget_seconds=0.05)
     meaning.refresh()
+    embed = meaning.embedder.embed
+
+    def slow_embed(texts: list[str]) -> np.ndarray:  # a loaded machine: slower than the budget
+        time.sleep(0.5)
+        return embed(texts)
+
+    meaning.embedder.embed = slow_embed  # type: ignore[method-assign]
     with factory() as session:
         results = search_papers(
             session,
