@@ -77,16 +77,18 @@ document.addEventListener("submit", async (event) => {
   }
 });
 
-// An open "Save" menu closes with Escape or a click elsewhere (one menu open at a time).
+// An open "Save" or card "Follow" menu closes with Escape or a click elsewhere (one menu open
+// at a time).
 document.addEventListener("click", (event) => {
-  const inside = event.target instanceof Element ? event.target.closest(".collect") : null;
-  document.querySelectorAll("details.collect[open]").forEach((open) => {
+  const menus = ".collect, .card-follow";
+  const inside = event.target instanceof Element ? event.target.closest(menus) : null;
+  document.querySelectorAll("details.collect[open], details.card-follow[open]").forEach((open) => {
     if (open !== inside) open.open = false;
   });
 });
 document.addEventListener("keydown", (event) => {
   if (event.key !== "Escape") return;
-  const open = document.querySelector("details.collect[open]");
+  const open = document.querySelector("details.collect[open], details.card-follow[open]");
   if (open) {
     open.open = false;
     open.querySelector("summary").focus();
