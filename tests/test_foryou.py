@@ -557,3 +557,39 @@ def test_each_process_builds_the_candidates_before_any_visit(
             assert found.window == window
         assert len(built) == 1  # the visit used the candidates the job built
     engine.dispose()
+
+
+def test_a_digest_batch_ranks_as_the_page_and_leaves_out_what_was_sent(site: ForYouSite) -> None:
+    """A digest run prepares its readers a batch at a time (signals read together, models
+    fitted together): each reader gets the picks and reasons the page gives them, and papers
+    already sent to them give way to the next best."""
+    from types import SimpleNamespace
+
+    from dailypapers.foryou.digest import PersonalDigest
+
+    older = older_papers(site)
+    members = [new_member(site, f"batch{i}") for i in range(3)]
+    for i, member_id in enumerate(members):
+        save_papers(site, member_id, "Interest", older[i * 7 : i * 7 + 7])
+    follow(site, members[1], "category", older[7].primary_category or "cs.CL")
+    pages = {member_id: picks_for(site, member_id, limit=10) for member_id in members}
+    for member_id in members:
+        site.memo.forget(member_id)
+
+    digest = PersonalDigest(SimpleNamespace(for_you_memo=site.memo))  # type: ignore[arg-type]
+    with site.factory() as session:
+        batch_fits, inline_fits = site.memo.batch_fits, site.memo.inline_fits
+        digest.prepare(session, members)
+        assert site.memo.batch_fits == batch_fits + len(members)
+        for member_id in members:
+            notes = digest.for_you(session, member_id, None, (), 10)  # type: ignore[arg-type]
+            page = pages[member_id].picks
+            assert [n.paper_id for n in notes] == [p.paper_id for p in page]
+            assert [n.note for n in notes] == [p.reasons[0] for p in page]
+        assert site.memo.inline_fits == inline_fits  # the batch's models were used
+
+        reader = members[0]
+        sent = {pages[reader].picks[0].paper_id, pages[reader].picks[2].paper_id}
+        notes = digest.for_you(session, reader, None, sent, 5)  # type: ignore[arg-type]
+        expected = [p.paper_id for p in pages[reader].picks if p.paper_id not in sent][:5]
+        assert [n.paper_id for n in notes] == expected

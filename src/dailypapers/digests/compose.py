@@ -10,12 +10,12 @@ implements it: the digests know nothing of For you's models)."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Protocol
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from dailypapers.database import utcnow
@@ -39,11 +39,13 @@ PAPERS_PER_TOPIC = 5
 # announcement lags submission).
 TOPIC_LOOKBACK_DAYS = 3
 FOR_YOU_PAPERS = 5
+PREPARE_AT_ONCE = 256  # readers whose personal sections are prepared together
 CHANGED_PAPERS = 10
 # Changes are told from where the reader's previous digest stopped looking, less this margin
 # (a change written in a long transaction is stamped when the transaction began); the changes
 # the previous digest told are not told again.
 CHANGES_MARGIN = timedelta(minutes=30)
+PREVIOUS_STATUSES = ("sent", "sending", "empty")  # a previous digest that told its changes
 
 
 @dataclass(slots=True)
@@ -63,6 +65,10 @@ class Note:
 
 class PersonalSections(Protocol):
     """The personal sections of a member's digest (implemented in foryou/digest.py)."""
+
+    def prepare(self, session: Session, member_ids: Sequence[int]) -> None:
+        """These members' digests come next: read what their sections need at once."""
+        ...
 
     def for_you(
         self,
@@ -161,6 +167,13 @@ class Composer:
         self.meaning = meaning
         self.personal = personal  # None: no personal sections (for anyone)
         self._personal_members: set[int] | None = None
+        # The readers about to be composed, in order (`expect`): personal sections are
+        # prepared for the next `PREPARE_AT_ONCE` of them at a time.
+        self._expected: dict[int, int] = {}  # subscriber id -> place
+        self._expected_ids: list[int] = []
+        self._prepared: set[int] = set()  # member ids
+        # Their previous digests ((sections, created_at), None before a first), read together.
+        self._previous: dict[int, tuple[dict[str, Any] | None, datetime] | None] = {}
         # Changes are looked at up to the run's start: those noticed later go in the next one.
         self._changes_until: datetime | None = None
         self._trending: list[tuple[int, int]] | None = None  # (paper id, upvotes), best first
@@ -224,6 +237,69 @@ class Composer:
             )
         return subscriber.member_id in self._personal_members
 
+    def expect(self, subscriber_ids: Sequence[int]) -> None:
+        """The subscribers this run will compose, in order (so that personal sections are
+        prepared a batch of readers at a time, not one by one)."""
+        self._expected_ids = list(subscriber_ids)
+        self._expected = {subscriber_id: i for i, subscriber_id in enumerate(subscriber_ids)}
+
+    def _prepare_from(self, subscriber: Subscriber) -> None:
+        """Prepare the personal sections of the next readers from this one on: their previous
+        digests (where "Changed" starts) in one query, the rest by `PersonalSections.prepare`."""
+        assert self.personal is not None and self._personal_members is not None
+        place = self._expected.get(subscriber.id)
+        if place is None:
+            return
+        chunk = self._expected_ids[place : place + PREPARE_AT_ONCE]
+        rows = self.session.execute(
+            select(Subscriber.id, Subscriber.member_id).where(
+                Subscriber.id.in_(chunk), Subscriber.member_id.is_not(None)
+            )
+        )
+        pairs = [
+            (subscriber_id, member_id)
+            for subscriber_id, member_id in rows
+            if member_id in self._personal_members and member_id not in self._prepared
+        ]
+        # the previous batch is done with (and this one is tried once, even if it fails)
+        self._prepared = {member_id for _, member_id in pairs}
+        self._previous = dict.fromkeys((s for s, _ in pairs), None)
+        if not pairs:
+            return
+        self._previous.update(self._previous_digests([s for s, _ in pairs]))
+        self.personal.prepare(self.session, sorted(self._prepared))
+
+    def _previous_digests(
+        self, subscriber_ids: Sequence[int]
+    ) -> dict[int, tuple[dict[str, Any] | None, datetime]]:
+        """{subscriber id: (sections, created_at)} of each reader's latest digest of another
+        period, in one query."""
+        newest = (
+            func.row_number()
+            .over(
+                partition_by=DigestSend.subscriber_id,
+                order_by=(DigestSend.created_at.desc(), DigestSend.id.desc()),
+            )
+            .label("newest")
+        )
+        ranked = (
+            select(DigestSend.subscriber_id, DigestSend.sections, DigestSend.created_at, newest)
+            .where(
+                DigestSend.subscriber_id.in_(subscriber_ids),
+                DigestSend.period != self.period.key,
+                DigestSend.status.in_(PREVIOUS_STATUSES),
+            )
+            .subquery()
+        )
+        rows = self.session.execute(
+            select(ranked.c.subscriber_id, ranked.c.sections, ranked.c.created_at).where(
+                ranked.c.newest == 1
+            )
+        )
+        return {
+            subscriber_id: (sections, created_at) for subscriber_id, sections, created_at in rows
+        }
+
     def compose(self, subscriber: Subscriber) -> Digest:
         digest = Digest(subscriber, self.period)
         seen = set(
@@ -263,6 +339,8 @@ class Composer:
             self._changes_until = utcnow()
         until = self._changes_until
         try:
+            if member_id not in self._prepared:
+                self._prepare_from(digest.subscriber)
             picks = self.personal.for_you(
                 self.session, member_id, self.period, seen, FOR_YOU_PAPERS
             )
@@ -281,16 +359,10 @@ class Composer:
     def _changes_told(self, subscriber: Subscriber) -> tuple[datetime, set[tuple[int, str]]]:
         """Where the reader's previous digest stopped looking at changes (less the margin), and
         the changes it told; before a first digest, the length of one period back."""
-        previous = self.session.execute(
-            select(DigestSend.sections, DigestSend.created_at)
-            .where(
-                DigestSend.subscriber_id == subscriber.id,
-                DigestSend.period != self.period.key,
-                DigestSend.status.in_(("sent", "sending", "empty")),
-            )
-            .order_by(DigestSend.created_at.desc(), DigestSend.id.desc())
-            .limit(1)
-        ).first()
+        if subscriber.id in self._previous:  # read with its batch (`_prepare_from`)
+            previous = self._previous[subscriber.id]
+        else:
+            previous = self._previous_digests([subscriber.id]).get(subscriber.id)
         if previous is None:
             days = (self.period.end - self.period.start).days + 1
             start = self.period.sent_on - timedelta(days=days)

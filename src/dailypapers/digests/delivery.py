@@ -147,11 +147,13 @@ def send_digests(
                 )
             )
         }
+        finished = ("sent", "empty", "failed")
+        composer.expect([i for i in subscriber_ids if done.get(i) not in finished])
         for subscriber_id in subscriber_ids:
             if stopping():
                 break
             status = done.get(subscriber_id)
-            if status in ("sent", "empty", "failed"):
+            if status in finished:
                 report.already_done += 1
                 continue
             subscriber = session.get(Subscriber, subscriber_id)

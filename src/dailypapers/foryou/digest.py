@@ -6,22 +6,22 @@ in their collections). The digests call this through their `PersonalSections` pr
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from dailypapers.digests.compose import Note
 from dailypapers.digests.schedule import DigestPeriod
 from dailypapers.foryou.changes import Change, changed_for, changes_by_member, newest_of_each
-from dailypapers.foryou.memo import ForYouMemo
-from dailypapers.foryou.service import for_you
+from dailypapers.foryou.memo import CandidatePool, ForYouMemo
+from dailypapers.foryou.service import clamp_days, for_you
+from dailypapers.foryou.signals import Signals, signals_of_many
+from dailypapers.members.models import Member
 
-# For you is asked for this many more picks than the digest shows: the papers the reader was
-# already sent (often the trending papers of earlier days) are left out of the digest.
-EXTRA_PICKS = 30
 # A run's changes are read once, from this long before the first reader's "since" (readers
 # whose previous digest is older are read one by one).
 CHANGES_READ_BEFORE = timedelta(days=1)
@@ -64,10 +64,29 @@ class PersonalDigest:
     def __init__(self, site: ForYouSite) -> None:
         self.site = site
         self._run: _RunChanges | None = None
+        # The batch of readers prepared last (`prepare`): their signals and windows' pools.
+        self._signals: dict[int, Signals] = {}
+        self._pools: dict[int, CandidatePool] = {}  # member id -> the pool of their window
 
     @property
     def memo(self) -> ForYouMemo:
         return self.site.for_you_memo
+
+    def prepare(self, session: Session, member_ids: Sequence[int]) -> None:
+        """Read a batch of readers' signals in a few queries and their papers in one, and fit
+        their models together, instead of reader by reader."""
+        self._signals = signals_of_many(session, member_ids)
+        days = {
+            member_id: clamp_days(length)
+            for member_id, length in session.execute(
+                select(Member.id, Member.for_you_days).where(Member.id.in_(self._signals))
+            )
+        }
+        pools = {length: self.memo.pool(session, length) for length in set(days.values())}
+        self._pools = {member_id: pools[length] for member_id, length in days.items()}
+        for length, pool in pools.items():
+            members = {m: self._signals[m] for m, days_of in days.items() if days_of == length}
+            self.memo.fit_many(session, members, pool)
 
     def for_you(
         self,
@@ -77,15 +96,18 @@ class PersonalDigest:
         seen: Collection[int],
         limit: int,
     ) -> list[Note]:
-        page = for_you(session, self.memo, member_id, limit=limit + EXTRA_PICKS)
-        notes = []
-        for pick in page.picks:
-            if pick.paper_id in seen:
-                continue
-            notes.append(Note(pick.paper_id, pick.reasons[0] if pick.reasons else PICKED))
-            if len(notes) >= limit:
-                break
-        return notes
+        page = for_you(
+            session,
+            self.memo,
+            member_id,
+            limit=limit,
+            signals=self._signals.get(member_id),
+            pool=self._pools.get(member_id),
+            skip=seen,
+        )
+        return [
+            Note(pick.paper_id, pick.reasons[0] if pick.reasons else PICKED) for pick in page.picks
+        ]
 
     def changed(
         self, session: Session, member_id: int, since: datetime, until: datetime, limit: int

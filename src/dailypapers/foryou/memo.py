@@ -28,7 +28,7 @@ from sqlalchemy import bindparam, func, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from dailypapers.digests.topics import topic_rank, topic_stems
-from dailypapers.foryou.model import Candidates, Document, Model, Pick, Profile, fit
+from dailypapers.foryou.model import Candidates, Document, Model, Pick, Profile, fit, fit_many
 from dailypapers.foryou.signals import PROFILE_PAPERS, Signals, signals_of
 from dailypapers.members.models import Member
 from dailypapers.papers.feed import latest_featured_date
@@ -158,19 +158,30 @@ class ForYouMemo:
     `ForYouMemo(site.sessions)`; `close()` stops its thread."""
 
     def __init__(
-        self, sessions: sessionmaker[Session], *, members: int = 2_048, pools: int = 8
+        self,
+        sessions: sessionmaker[Session],
+        *,
+        members: int = 2_048,
+        pools: int = 8,
+        papers: int = 20_000,
     ) -> None:
         self.sessions = sessions
         self.members = members
         self.pools = pools
+        self.papers = papers
         self.inline_fits = 0  # fits a request waited for (first visits)
         self.background_fits = 0  # refits off the request path
+        self.batch_fits = 0  # fitted together for a digest run (`fit_many`)
         self._lock = threading.Lock()
         self._build_lock = threading.Lock()  # one pool built at a time
         self._windows: dict[int, tuple[tuple[int, int], _Window]] = {}  # days -> (state, window)
         self._pools: OrderedDict[str, CandidatePool] = OrderedDict()
         self._latest: dict[int, CandidatePool] = {}  # days -> the newest pool built
         self._fitted: OrderedDict[int, _Fitted] = OrderedDict()
+        # Members' papers (documents and titles) as last read, for the site state they were
+        # read at: fits and reasons read them from here, not from the database each time.
+        self._state: tuple[int, int] | None = None
+        self._documents: OrderedDict[int, tuple[Document, str]] = OrderedDict()
         self._queue: OrderedDict[tuple[str, int], None] = (
             OrderedDict()
         )  # ("member", id) / ("pool", days)
@@ -205,6 +216,9 @@ class ForYouMemo:
         )
         with self._lock:
             kept = self._windows.get(days)
+            if state != self._state:  # a paper may have changed: read members' papers again
+                self._state = state
+                self._documents.clear()
         if kept is not None and kept[0] == state:
             return kept[1]
         window = window_of(session, days)
@@ -323,25 +337,65 @@ class ForYouMemo:
             self._fitted.popitem(last=False)
 
     def _fit(self, session: Session, signals: Signals, pool: CandidatePool) -> Model:
-        specs = signals.profiles()
-        dismissed_ids = signals.dismissed[:PROFILE_PAPERS]
-        wanted = {paper_id for spec in specs for paper_id in spec.paper_ids}
-        wanted.update(dismissed_ids)
-        documents = {i: pool.documents[i] for i in wanted if i in pool.documents}
-        missing = sorted(wanted - documents.keys())
+        documents = self.documents(session, signals.examples(), pool)
+        return fit(pool.candidates, *_examples(signals, documents))
+
+    def fit_many(self, session: Session, signals: dict[int, Signals], pool: CandidatePool) -> None:
+        """Fit these members' models for `pool` together and keep them (a digest run, a batch
+        of readers at a time): their papers are read and compared with the candidates in a few
+        large steps instead of one small step per member."""
+        wanted = {paper_id for found in signals.values() for paper_id in found.examples()}
+        documents = self.documents(session, wanted, pool)
+        members = list(signals)
+        models = fit_many(
+            pool.candidates, [_examples(signals[member], documents) for member in members]
+        )
+        with self._lock:
+            for member_id, model in zip(members, models, strict=True):
+                self.batch_fits += 1
+                self._keep(member_id, _Fitted(signals[member_id].fingerprint, pool, model))
+
+    # --- members' papers ------------------------------------------------------------------
+    def documents(
+        self, session: Session, paper_ids: Iterable[int], pool: CandidatePool | None = None
+    ) -> dict[int, Document]:
+        """The model's documents of these papers: a candidate's from the pool, the others as
+        last read (at most `papers` kept), the rest read now in one pass."""
+        found = {}
+        missing = []
+        with self._lock:
+            for paper_id in paper_ids:
+                if pool is not None and paper_id in pool.documents:
+                    found[paper_id] = pool.documents[paper_id]
+                elif paper_id in self._documents:
+                    found[paper_id] = self._documents[paper_id][0]
+                else:
+                    missing.append(paper_id)
         if missing:
-            loaded, _ = load_papers(session, missing)
-            documents.update((document.paper_id, document) for document in loaded)
-        profiles = [
-            Profile(
-                spec.key,
-                spec.label,
-                tuple(documents[i] for i in spec.paper_ids if i in documents),
+            loaded, papers = load_papers(session, missing)
+            with self._lock:
+                for document in loaded:
+                    found[document.paper_id] = document
+                    self._documents[document.paper_id] = (document, papers[document.paper_id].title)
+                while len(self._documents) > self.papers:
+                    self._documents.popitem(last=False)
+        return found
+
+    def titles(self, session: Session, paper_ids: Iterable[int]) -> dict[int, str]:
+        """Titles of members' papers (for "Like …" reasons), from what the fits read."""
+        wanted = set(paper_ids)
+        with self._lock:
+            found = {i: self._documents[i][1] for i in wanted if i in self._documents}
+            pools = list(self._pools.values())
+        for pool in pools:
+            found.update(
+                (i, pool.papers[i].title) for i in wanted - found.keys() if i in pool.papers
             )
-            for spec in specs
-        ]
-        dismissed = [documents[i] for i in dismissed_ids if i in documents]
-        return fit(pool.candidates, profiles, dismissed)
+        missing = wanted - found.keys()
+        if missing:
+            rows = session.execute(select(Paper.id, Paper.title).where(Paper.id.in_(missing)))
+            found.update((paper_id, title) for paper_id, title in rows)
+        return found
 
     # --- the background thread ------------------------------------------------------------
     def _schedule(self, job: tuple[str, int]) -> None:
@@ -403,6 +457,18 @@ class ForYouMemo:
             thread = self._thread
         if thread is not None:
             thread.join(timeout=5)
+
+
+def _examples(
+    signals: Signals, documents: dict[int, Document]
+) -> tuple[list[Profile], list[Document]]:
+    """The member's profiles and dismissed papers as the model takes them."""
+    profiles = [
+        Profile(spec.key, spec.label, tuple(documents[i] for i in spec.paper_ids if i in documents))
+        for spec in signals.profiles()
+    ]
+    dismissed = [documents[i] for i in signals.dismissed[:PROFILE_PAPERS] if i in documents]
+    return profiles, dismissed
 
 
 def newest_day(session: Session) -> date | None:

@@ -30,8 +30,9 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
+from typing import NamedTuple, cast
 
 import numpy as np
 from scipy import sparse
@@ -56,6 +57,8 @@ MAX_TERMS = 100_000
 SMALL_SET = 200
 # tf-idf rows kept of papers that are not candidates (a member's older saved papers).
 KEPT_ROWS = 20_000
+# Candidate-paper similarities found at once by `fit_many` (float32: 4 bytes each).
+BATCH_CELLS = 4_000_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,9 +79,8 @@ class Profile:
     papers: tuple[Document, ...]
 
 
-@dataclass(frozen=True, slots=True)
-class Pick:
-    """A candidate as ranked for a member."""
+class Pick(NamedTuple):
+    """A candidate as ranked for a member (a named tuple: a ranking makes one per candidate)."""
 
     paper_id: int
     score: float  # higher is better; comparable across profiles
@@ -122,49 +124,63 @@ class Candidates:
         # The candidates by term: a few profile papers meet only the candidates sharing their
         # terms, instead of every candidate being walked for each product.
         self._by_term = text.T.tocsr()
-        self._kept: OrderedDict[tuple[int, str], sparse.csr_matrix] = OrderedDict()
+        # (paper id, hash of its text) -> its tf-idf row's (term indices, weights)
+        self._kept: OrderedDict[tuple[int, int], tuple[np.ndarray, np.ndarray]] = OrderedDict()
         self._lock = threading.Lock()
 
     def __len__(self) -> int:
         return len(self.paper_ids)
 
-    def describe(self, documents: Sequence[Document]) -> _Features:
-        """Features of any papers: a candidate's own row, others through the vocabulary."""
-        rows = [self._row.get(document.paper_id) for document in documents]
-        outside = [document for document, row in zip(documents, rows, strict=True) if row is None]
-        new_text = self._outside_text(outside)
-        new_vectors, new_has = _vectors(outside, self.dimension)
-        known = [row for row in rows if row is not None]
-        order = np.empty(len(documents), dtype=np.int64)
-        order[[i for i, row in enumerate(rows) if row is not None]] = np.arange(len(known))
-        order[[i for i, row in enumerate(rows) if row is None]] = len(known) + np.arange(
-            len(outside)
-        )
-        text = sparse.vstack(
-            [self.features.text[known], new_text.astype(np.float32)], format="csr"
-        )[order]
-        vectors = np.vstack([self.features.vectors[known], new_vectors])[order]
-        has_vector = np.concatenate([self.features.has_vector[known], new_has])[order]
-        return _Features(text, vectors, has_vector)
+    def rows_of(self, paper_ids: Iterable[int]) -> np.ndarray:
+        """The rows of those of these papers that are candidates."""
+        row = self._row
+        return np.array([row[i] for i in paper_ids if i in row], dtype=np.int64)
 
-    def _outside_text(self, outside: list[Document]) -> sparse.csr_matrix:
-        """tf-idf rows of papers that are not candidates, kept (up to `KEPT_ROWS` papers) for
-        the next fit: tokenising is most of a small fit, and members' papers recur."""
-        width = self.features.text.shape[1]
-        if not outside or self._vectorizer is None:
-            return sparse.csr_matrix((len(outside), width), dtype=np.float32)
+    def describe(self, documents: Sequence[Document]) -> _Features:
+        """Features of any papers: a candidate's own tf-idf row, others' through the
+        vocabulary (kept for the next fit: tokenising is most of a small fit, and members'
+        papers recur)."""
+        vectors, has_vector = _vectors(documents, self.dimension)
+        return _Features(self._text_rows(documents), vectors, has_vector)
+
+    def _text_rows(self, documents: Sequence[Document]) -> sparse.csr_matrix:
+        mine = self.features.text
+        width = mine.shape[1]
+        if not documents or self._vectorizer is None:
+            return sparse.csr_matrix((len(documents), width), dtype=np.float32)
+        found: dict[tuple[int, int], tuple[np.ndarray, np.ndarray] | None] = {}
+        keys = []
         with self._lock:
-            found = {d.paper_id: self._kept.get((d.paper_id, d.text)) for d in outside}
-        new = [d for d in outside if found[d.paper_id] is None]
+            for document in documents:
+                row = self._row.get(document.paper_id)
+                if row is not None:
+                    key = (document.paper_id, -1)
+                    span = slice(mine.indptr[row], mine.indptr[row + 1])
+                    found[key] = (mine.indices[span], mine.data[span])
+                else:
+                    key = (document.paper_id, hash(document.text))
+                    found[key] = self._kept.get(key)
+                keys.append(key)
+        new = {key: d for key, d in zip(keys, documents, strict=True) if found[key] is None}
         if new:
-            made = self._vectorizer.transform([d.text for d in new]).tocsr()
+            made = self._vectorizer.transform([d.text for d in new.values()]).tocsr()
+            made.sort_indices()
             with self._lock:
-                for row, document in enumerate(new):
-                    found[document.paper_id] = made[row]
-                    self._kept[(document.paper_id, document.text)] = made[row]
+                for row, key in enumerate(new):
+                    span = slice(made.indptr[row], made.indptr[row + 1])
+                    kept = (made.indices[span].copy(), made.data[span].copy())
+                    found[key] = self._kept[key] = kept
                     if len(self._kept) > KEPT_ROWS:
                         self._kept.popitem(last=False)
-        return sparse.vstack([found[d.paper_id] for d in outside], format="csr")
+        rows = [cast(tuple[np.ndarray, np.ndarray], found[key]) for key in keys]
+        lengths = np.fromiter((len(indices) for indices, _ in rows), np.int64, len(rows))
+        indptr = np.concatenate([[0], np.cumsum(lengths)])
+        indices = np.concatenate([term for term, _ in rows])
+        weights = np.concatenate([weight for _, weight in rows])
+        return sparse.csr_matrix(
+            (weights.astype(np.float32), indices.astype(np.int32), indptr),
+            shape=(len(rows), width),
+        )
 
     def similarity(self, other: _Features) -> np.ndarray:
         """Similarity of every candidate to each of `other`'s papers: float32 [n, len(other)]."""
@@ -238,11 +254,10 @@ class Model:
         else:
             best = np.zeros(n, dtype=np.int64)
             score = -self._push
-        skip = self._own | set(exclude)
-        if skip:
-            kept = ~np.isin(
-                self._candidates.ids, np.fromiter(skip, dtype=np.int64, count=len(skip))
-            )
+        skipped = self._candidates.rows_of(self._own.union(exclude))
+        if len(skipped):
+            kept = np.ones(n, dtype=bool)
+            kept[skipped] = False
             rows = np.flatnonzero(kept)
         else:
             rows = np.arange(n)
@@ -263,20 +278,71 @@ def fit(
     candidates: Candidates, profiles: Sequence[Profile], dismissed: Sequence[Document] = ()
 ) -> Model:
     """Fit a member's model: one score per profile with papers, and the dismissed papers' push."""
-    scores: dict[str, np.ndarray] = {}
-    likes: dict[str, np.ndarray] = {}
-    n = len(candidates)
-    push: np.ndarray = np.zeros(n)
-    fitted = [
+    return _fit(candidates, profiles, dismissed, None)
+
+
+def fit_many(
+    candidates: Candidates, members: Sequence[tuple[Sequence[Profile], Sequence[Document]]]
+) -> list[Model]:
+    """`fit` for many members at once, (profiles, dismissed) each: the similarities of the
+    candidates to all their papers are found together (a few large products instead of one
+    small one per member), `BATCH_CELLS` candidate-paper pairs at a time."""
+    models: list[Model] = []
+    start = 0
+    while start < len(members):
+        column: dict[int, int] = {}
+        papers: list[Document] = []
+        end = start
+        while end < len(members) and (end == start or len(candidates) * len(papers) < BATCH_CELLS):
+            profiles, dismissed = members[end]
+            for paper in [p for profile in _distinct(profiles) for p in profile.papers] + list(
+                dismissed
+            ):
+                if paper.paper_id not in column:
+                    column[paper.paper_id] = len(papers)
+                    papers.append(paper)
+            end += 1
+        similarity = candidates.similarity(candidates.describe(papers)) if papers else None
+        for profiles, dismissed in members[start:end]:
+            mine = [p.paper_id for profile in _distinct(profiles) for p in profile.papers]
+            mine += [paper.paper_id for paper in dismissed]
+            columns = None
+            if similarity is not None and mine:
+                columns = similarity[:, [column[paper_id] for paper_id in mine]]
+            models.append(_fit(candidates, profiles, dismissed, columns))
+        start = end
+    return models
+
+
+def _distinct(profiles: Sequence[Profile]) -> list[Profile]:
+    """The profiles with papers, each key once (the first)."""
+    return [
         profile
         for i, profile in enumerate(profiles)
         if profile.papers and profile.key not in {other.key for other in profiles[:i]}
     ]
+
+
+def _fit(
+    candidates: Candidates,
+    profiles: Sequence[Profile],
+    dismissed: Sequence[Document],
+    similarity: np.ndarray | None,
+) -> Model:
+    """`fit`, given the similarities of the candidates to the profiles' papers and then the
+    dismissed ones (columns in that order), or finding them."""
+    scores: dict[str, np.ndarray] = {}
+    likes: dict[str, np.ndarray] = {}
+    n = len(candidates)
+    push: np.ndarray = np.zeros(n)
+    fitted = _distinct(profiles)
     papers = [paper for profile in fitted for paper in profile.papers] + list(dismissed)
-    others = ~np.isin(candidates.ids, np.array([paper.paper_id for paper in papers], np.int64))
+    others = np.ones(n, dtype=bool)
+    others[candidates.rows_of(paper.paper_id for paper in papers)] = False
     if n and papers:
         # One pass for every profile paper and dismissed paper; then a column range each.
-        similarity = candidates.similarity(candidates.describe(papers))
+        if similarity is None:
+            similarity = candidates.similarity(candidates.describe(papers))
         start = 0
         for profile in fitted:
             end = start + len(profile.papers)

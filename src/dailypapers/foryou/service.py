@@ -15,6 +15,7 @@ it is the member's own business: no site revision is bumped.
 from __future__ import annotations
 
 import heapq
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date
 from typing import cast
@@ -79,13 +80,19 @@ def for_you(
     *,
     profile: str | None = None,
     limit: int = DEFAULT_LIMIT,
+    signals: Signals | None = None,
+    pool: CandidatePool | None = None,
+    skip: Collection[int] = (),
 ) -> ForYou:
     """The member's For you: at most `limit` picks, best first, from one profile (a key of
-    `ForYou.profiles`) or all of them (None or "all"). UnknownProfile for any other."""
-    days = session.scalar(select(Member.for_you_days).where(Member.id == member_id))
-    days = min(max(days or 7, MIN_DAYS), MAX_DAYS)
-    pool = memo.pool(session, days)
-    signals = signals_of(session, member_id)
+    `ForYou.profiles`) or all of them (None or "all"). UnknownProfile for any other.
+    A caller that read the member's `signals` and window's `pool` already (a digest run, a
+    batch of readers at a time) passes them; papers in `skip` are not picked (a digest: the
+    papers the reader was sent before)."""
+    if pool is None:
+        pool = memo.pool(session, window_days(session, member_id))
+    if signals is None:
+        signals = signals_of(session, member_id)
     specs = signals.profiles()
     choices = [(spec.key, spec.label) for spec in specs]
     if signals.follows_anything:
@@ -101,11 +108,22 @@ def for_you(
     shut = signals.kept | frozenset(signals.dismissed)
     cold_start = not specs
     if cold_start or chosen == FOLLOWS:
-        picks = _by_follows(pool, followed, shut, limit)
+        picks = _by_follows(pool, followed, shut.union(skip) if skip else shut, limit)
     else:
         ranking = memo.ranked(session, member_id, signals, pool, chosen, shut)
-        picks = _blended(session, signals, ranking, followed if chosen is None else {}, limit)
+        followed = followed if chosen is None else {}
+        picks = _blended(session, memo, signals, ranking, followed, limit, skip)
     return ForYou(picks, choices, cold_start, pool.window, signals.follows_anything)
+
+
+def window_days(session: Session, member_id: int) -> int:
+    """How many days the member's For you looks back (their setting)."""
+    days = session.scalar(select(Member.for_you_days).where(Member.id == member_id))
+    return clamp_days(days)
+
+
+def clamp_days(days: int | None) -> int:
+    return min(max(days or 7, MIN_DAYS), MAX_DAYS)
 
 
 def follow_matches(pool: CandidatePool, signals: Signals) -> dict[int, tuple[float, list[str]]]:
@@ -157,27 +175,33 @@ def _by_follows(
 
 def _blended(
     session: Session,
+    memo: ForYouMemo,
     signals: Signals,
     ranking: Ranking,
     followed: dict[int, tuple[float, list[str]]],
     limit: int,
+    skip: Collection[int] = (),
 ) -> list[Recommendation]:
     """The model's ranking as a place from 1 (first) to 0 (last), plus the follows' boosts;
-    the reasons of the `limit` best. Past the model's first `limit`, only a followed paper can
-    still climb among the best, so only those are scored."""
+    the reasons of the `limit` best not in `skip`. Past the model's first `limit`, only a
+    followed paper can still climb among the best, so only those are scored."""
     count = max(len(ranking.picks), 1)
     scored: dict[int, tuple[float, float, int]] = {}  # paper id -> (score, place, index)
-    for index, pick in enumerate(ranking.picks[:limit]):
+    for index, pick in enumerate(ranking.picks):
+        if len(scored) >= limit:
+            break
+        if pick.paper_id in skip:
+            continue
         place = 1.0 - index / count
         scored[pick.paper_id] = (place + followed.get(pick.paper_id, (0.0, []))[0], place, index)
     for paper_id, (boost, _) in followed.items():
         found = ranking.place.get(paper_id)
-        if found is not None and paper_id not in scored:
+        if found is not None and paper_id not in scored and paper_id not in skip:
             place = 1.0 - found / count
             scored[paper_id] = (place + boost, place, found)
     best = heapq.nsmallest(limit, scored.values(), key=lambda item: (-item[0], item[2]))
     chosen = [(score, place, ranking.picks[index]) for score, place, index in best]
-    titles = _titles(session, [pick.like for _, _, pick in chosen if pick.like is not None])
+    titles = memo.titles(session, [pick.like for _, _, pick in chosen if pick.like is not None])
     picks = []
     for score, place, pick in chosen:
         reasons = list(followed.get(pick.paper_id, (0.0, []))[1])
@@ -208,13 +232,6 @@ def like_reason(signals: Signals, pick: Pick, titles: dict[int, str]) -> str | N
             if str(collection.id) == number:
                 return f"Like {title} in your collection {collection.name}"
     return f"Like {title}"
-
-
-def _titles(session: Session, paper_ids: list[int]) -> dict[int, str]:
-    if not paper_ids:
-        return {}
-    rows = session.execute(select(Paper.id, Paper.title).where(Paper.id.in_(set(paper_ids))))
-    return {paper_id: title for paper_id, title in rows}
 
 
 def _short(text: str) -> str:

@@ -13,6 +13,7 @@ member's fitted model is stale from these ids alone.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 
 from sqlalchemy import select
@@ -95,6 +96,12 @@ class Signals:
             found.append(ProfileSignal(FOLLOWED, "the collections you follow", followed))
         return found
 
+    def examples(self) -> set[int]:
+        """The papers the model learns from: the profiles' and the latest dismissed ones."""
+        found = {paper_id for profile in self.profiles() for paper_id in profile.paper_ids}
+        found.update(self.dismissed[:PROFILE_PAPERS])
+        return found
+
     def followed_collection_of(self, paper_id: int) -> CollectionSignal | None:
         """The first followed collection that holds the paper (for a reason's wording)."""
         return next((c for c in self.followed_collections if paper_id in c.paper_ids), None)
@@ -102,65 +109,101 @@ class Signals:
 
 def signals_of(session: Session, member_id: int) -> Signals:
     """Everything For you learns from about one member, read in five small queries."""
+    return signals_of_many(session, [member_id])[member_id]
+
+
+def signals_of_many(session: Session, member_ids: Iterable[int]) -> dict[int, Signals]:
+    """`signals_of` for many members at once, in the same five queries (a digest run reads
+    its readers' signals a batch at a time)."""
+    ids = sorted(set(member_ids))
+    if not ids:
+        return {}
     visible = Paper.hidden.is_(False)
-    upvoted = tuple(
-        session.scalars(
-            select(Vote.paper_id)
-            .join(Paper, Paper.id == Vote.paper_id)
-            .where(Vote.member_id == member_id, visible)
-            .order_by(Vote.created_at.desc(), Vote.paper_id.desc())
-        )
-    )
-    own = session.execute(
-        select(Collection.id, Collection.name, CollectionPaper.paper_id)
+    upvoted: dict[int, list[int]] = {member_id: [] for member_id in ids}
+    for member_id, paper_id in session.execute(
+        select(Vote.member_id, Vote.paper_id)
+        .join(Paper, Paper.id == Vote.paper_id)
+        .where(Vote.member_id.in_(ids), visible)
+        .order_by(Vote.member_id, Vote.created_at.desc(), Vote.paper_id.desc())
+    ):
+        upvoted[member_id].append(paper_id)
+    own: dict[int, list[tuple[int, str, str | None, int | None]]] = {i: [] for i in ids}
+    for member_id, collection_id, name, paper_id in session.execute(
+        select(Collection.member_id, Collection.id, Collection.name, CollectionPaper.paper_id)
         .join(CollectionPaper, CollectionPaper.collection_id == Collection.id, isouter=True)
         .join(Paper, Paper.id == CollectionPaper.paper_id, isouter=True)
-        .where(Collection.member_id == member_id)
+        .where(Collection.member_id.in_(ids))
         .where((Paper.id.is_(None)) | visible)
-        .order_by(Collection.name, Collection.id, CollectionPaper.added_at.desc())
-    ).all()
-    follows = session.execute(
-        select(Follow.kind, Follow.value).where(Follow.member_id == member_id).order_by(Follow.id)
-    ).all()
-    followed_ids = sorted(
-        {int(value) for kind, value in follows if kind == "collection" and value.isdigit()}
-    )
-    followed_rows = (
-        session.execute(
-            select(Collection.id, Collection.name, Member.username, CollectionPaper.paper_id)
+        .order_by(
+            Collection.member_id, Collection.name, Collection.id, CollectionPaper.added_at.desc()
+        )
+    ):
+        own[member_id].append((collection_id, name, None, paper_id))
+    follows: dict[int, list[tuple[str, str]]] = {member_id: [] for member_id in ids}
+    for member_id, kind, value in session.execute(
+        select(Follow.member_id, Follow.kind, Follow.value)
+        .where(Follow.member_id.in_(ids))
+        .order_by(Follow.member_id, Follow.id)
+    ):
+        follows[member_id].append((kind, value))
+    followed_ids = {
+        member_id: sorted(
+            {int(value) for kind, value in rows if kind == "collection" and value.isdigit()}
+        )
+        for member_id, rows in follows.items()
+    }
+    wanted = sorted({i for found in followed_ids.values() for i in found})
+    public: dict[int, list[tuple[int, str, str, int, int]]] = {}
+    if wanted:
+        for collection_id, name, owner, owner_id, paper_id in session.execute(
+            select(
+                Collection.id,
+                Collection.name,
+                Member.username,
+                Collection.member_id,
+                CollectionPaper.paper_id,
+            )
             .join(Member, Member.id == Collection.member_id)
             .join(CollectionPaper, CollectionPaper.collection_id == Collection.id)
             .join(Paper, Paper.id == CollectionPaper.paper_id)
             .where(
-                Collection.id.in_(followed_ids),
+                Collection.id.in_(wanted),
                 Collection.public.is_(True),
-                Collection.member_id != member_id,
                 Member.disabled.is_(False),
                 visible,
             )
             .order_by(Collection.id, CollectionPaper.added_at.desc())
-        ).all()
-        if followed_ids
-        else []
-    )
-    dismissed = tuple(
-        session.scalars(
-            select(NotInterested.paper_id)
-            .where(NotInterested.member_id == member_id)
-            .order_by(NotInterested.id.desc())
+        ):
+            public.setdefault(collection_id, []).append(
+                (collection_id, name, owner, owner_id, paper_id)
+            )
+    dismissed: dict[int, list[int]] = {member_id: [] for member_id in ids}
+    for member_id, paper_id in session.execute(
+        select(NotInterested.member_id, NotInterested.paper_id)
+        .where(NotInterested.member_id.in_(ids))
+        .order_by(NotInterested.member_id, NotInterested.id.desc())
+    ):
+        dismissed[member_id].append(paper_id)
+    found = {}
+    for member_id in ids:
+        followed_rows = [
+            (collection_id, name, owner, paper_id)
+            for wanted_id in followed_ids[member_id]
+            for collection_id, name, owner, owner_id, paper_id in public.get(wanted_id, ())
+            if owner_id != member_id  # one's own public collection is not "followed"
+        ]
+        signals = Signals(
+            member_id,
+            upvoted=tuple(upvoted[member_id]),
+            collections=_grouped(own[member_id]),
+            followed_collections=_grouped(followed_rows),
+            authors=frozenset(value for kind, value in follows[member_id] if kind == "author"),
+            categories=frozenset(value for kind, value in follows[member_id] if kind == "category"),
+            topics=tuple(value for kind, value in follows[member_id] if kind == "topic"),
+            dismissed=tuple(dismissed[member_id]),
         )
-    )
-    signals = Signals(
-        member_id,
-        upvoted=upvoted,
-        collections=_grouped((cid, name, None, pid) for cid, name, pid in own),
-        followed_collections=_grouped(followed_rows),
-        authors=frozenset(value for kind, value in follows if kind == "author"),
-        categories=frozenset(value for kind, value in follows if kind == "category"),
-        topics=tuple(value for kind, value in follows if kind == "topic"),
-        dismissed=dismissed,
-    )
-    return _with_fingerprint(signals)
+        found[member_id] = _with_fingerprint(signals)
+    return found
 
 
 def _grouped(rows: object) -> tuple[CollectionSignal, ...]:
