@@ -134,11 +134,14 @@ def test_follow_an_author_and_a_category_from_cards_without_javascript(site: Com
         assert first_id in by_author
         for arxiv_id, card in again.items():
             mine = form_for(follow_menu(card), "author", author)
+            label = re.search(r'class="card-follow-label">([^<]+)<', card)
+            assert label is not None
             if arxiv_id in by_author:
                 assert mine is not None and mine["pressed"] == "true", arxiv_id
                 assert mine["action"] == "unfollow" and ">Following<" in card
+                assert label.group(1) == "Following"  # the menu says it holds a follow
             else:
-                assert mine is None
+                assert mine is None and label.group(1) == "Follow"
             # Only the author is followed: the category buttons stay as they were.
             assert all(
                 f["pressed"] == "false"
@@ -228,6 +231,7 @@ def test_follow_from_a_card_in_a_browser(
     expect(button.locator(".follow-text")).to_have_text("Following")
     assert page.evaluate("window.__notReloaded") is True
     expect(menu).to_have_attribute("open", "")  # the menu stays open
+    expect(menu.locator(".card-follow-label")).to_have_text("Following")
     assert follows_of(site, "nora") == {("author", author)}
     # Every button of the page for that author turned with it (also in closed menus).
     states = page.evaluate(

@@ -253,6 +253,11 @@ document.addEventListener("submit", async (event) => {
         : otherButton.dataset.followText;
       input("action").value = state.following ? "unfollow" : "follow";
     });
+    // A card's "Follow" menu says "Following" while it holds a followed author or category.
+    document.querySelectorAll("details.card-follow").forEach((menu) => {
+      const any = menu.querySelector('button[aria-pressed="true"]') !== null;
+      menu.querySelector(".card-follow-label").textContent = any ? "Following" : "Follow";
+    });
   } finally {
     button.disabled = false;
   }
