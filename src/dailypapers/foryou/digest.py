@@ -17,8 +17,8 @@ from sqlalchemy.orm import Session
 from dailypapers.digests.compose import Note
 from dailypapers.digests.schedule import DigestPeriod
 from dailypapers.foryou.changes import Change, changed_for, changes_by_member, newest_of_each
-from dailypapers.foryou.memo import CandidatePool, ForYouMemo
-from dailypapers.foryou.service import clamp_days, for_you
+from dailypapers.foryou.memo import CandidatePool, ForYouMemo, clamp_days
+from dailypapers.foryou.service import for_you
 from dailypapers.foryou.signals import Signals, signals_of_many
 from dailypapers.members.models import Member
 

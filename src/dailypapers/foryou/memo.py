@@ -7,9 +7,10 @@ revision: a vote bumps the revision but leaves the candidates as they were. A me
 kept with the fingerprint of the signals it learnt from (`signals.Signals.fingerprint`); after
 a vote, a save, a follow of a collection or a "not interested", the next request finds it stale,
 is answered with it, and one background thread fits the new one (the next request has it). Only
-a member's first visit (or a new window length) fits inline; for ~20 signals that is a few ms,
-as the digest job needs for each reader. Thread-safe; bounded: the latest `members` members'
-models, `pools` candidate sets.
+a member's first visit (or a new window length) fits inline; for ~20 signals that is a few ms.
+A digest run fits its readers' models a batch at a time (`fit_many`). Members' papers (text and
+title) are kept for the site state they were read at. Thread-safe; bounded: the latest
+`members` members' models, `pools` candidate sets, `papers` members' papers.
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ T = TypeVar("T")
 
 RANKINGS_PER_MODEL = 4  # rankings kept per fitted model (profiles asked, "all" among them)
 KEPT_PER_POOL = 4_096  # answers kept per pool (`CandidatePool.kept`)
+MIN_DAYS, MAX_DAYS, DEFAULT_DAYS = 1, 30, 7  # how far back a member's window may look
 MAX_CANDIDATES = 5_000  # the daily list's papers first, then the newest published
 READ_AT_ONCE = 2_000  # papers read per query when loading texts and vectors
 _VECTORS = text("SELECT paper_id, vector FROM paper_embeddings WHERE paper_id IN :ids").bindparams(
@@ -433,7 +435,7 @@ class ForYouMemo:
                     self._wake.notify_all()
 
     def _refit(self, session: Session, member_id: int) -> None:
-        days = session.scalar(select(Member.for_you_days).where(Member.id == member_id))
+        days = window_days(session, member_id)
         if days is None:
             self.forget(member_id)
             return
@@ -480,6 +482,17 @@ def newest_day(session: Session) -> date | None:
     )
     days = [day for day in (featured, published) if day is not None]
     return max(days) if days else None
+
+
+def window_days(session: Session, member_id: int) -> int | None:
+    """How many days the member's For you looks back (their setting, kept within `MIN_DAYS`
+    and `MAX_DAYS`); None when there is no such member."""
+    days = session.execute(select(Member.for_you_days).where(Member.id == member_id)).first()
+    return None if days is None else clamp_days(days[0])
+
+
+def clamp_days(days: int | None) -> int:
+    return min(max(days or DEFAULT_DAYS, MIN_DAYS), MAX_DAYS)
 
 
 def window_of(session: Session, days: int) -> tuple[date, date]:

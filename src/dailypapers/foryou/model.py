@@ -288,27 +288,25 @@ def fit_many(
     candidates to all their papers are found together (a few large products instead of one
     small one per member), `BATCH_CELLS` candidate-paper pairs at a time."""
     models: list[Model] = []
+    examples = [_examples(profiles, dismissed) for profiles, dismissed in members]
     start = 0
     while start < len(members):
         column: dict[int, int] = {}
         papers: list[Document] = []
         end = start
         while end < len(members) and (end == start or len(candidates) * len(papers) < BATCH_CELLS):
-            profiles, dismissed = members[end]
-            for paper in [p for profile in _distinct(profiles) for p in profile.papers] + list(
-                dismissed
-            ):
+            for paper in examples[end]:
                 if paper.paper_id not in column:
                     column[paper.paper_id] = len(papers)
                     papers.append(paper)
             end += 1
         similarity = candidates.similarity(candidates.describe(papers)) if papers else None
-        for profiles, dismissed in members[start:end]:
-            mine = [p.paper_id for profile in _distinct(profiles) for p in profile.papers]
-            mine += [paper.paper_id for paper in dismissed]
+        for (profiles, dismissed), mine in zip(
+            members[start:end], examples[start:end], strict=True
+        ):
             columns = None
             if similarity is not None and mine:
-                columns = similarity[:, [column[paper_id] for paper_id in mine]]
+                columns = similarity[:, [column[paper.paper_id] for paper in mine]]
             models.append(_fit(candidates, profiles, dismissed, columns))
         start = end
     return models
@@ -321,6 +319,12 @@ def _distinct(profiles: Sequence[Profile]) -> list[Profile]:
         for i, profile in enumerate(profiles)
         if profile.papers and profile.key not in {other.key for other in profiles[:i]}
     ]
+
+
+def _examples(profiles: Sequence[Profile], dismissed: Sequence[Document]) -> list[Document]:
+    """A member's papers in the order of the similarity columns `_fit` reads: each distinct
+    profile's papers, then the dismissed ones."""
+    return [paper for profile in _distinct(profiles) for paper in profile.papers] + list(dismissed)
 
 
 def _fit(
@@ -336,7 +340,7 @@ def _fit(
     n = len(candidates)
     push: np.ndarray = np.zeros(n)
     fitted = _distinct(profiles)
-    papers = [paper for profile in fitted for paper in profile.papers] + list(dismissed)
+    papers = _examples(profiles, dismissed)
     others = np.ones(n, dtype=bool)
     others[candidates.rows_of(paper.paper_id for paper in papers)] = False
     if n and papers:

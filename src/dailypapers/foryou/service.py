@@ -24,7 +24,15 @@ from sqlalchemy import Table, delete, select
 from sqlalchemy.orm import Session
 
 from dailypapers.database import insert_or_ignore, utcnow
-from dailypapers.foryou.memo import CandidatePool, ForYouMemo, Ranking
+from dailypapers.foryou.memo import (
+    DEFAULT_DAYS,
+    MAX_DAYS,
+    MIN_DAYS,
+    CandidatePool,
+    ForYouMemo,
+    Ranking,
+    window_days,
+)
 from dailypapers.foryou.model import Pick
 from dailypapers.foryou.models import NotInterested
 from dailypapers.foryou.signals import FOLLOWED, FOLLOWS, UPVOTES, Signals, signals_of
@@ -33,7 +41,6 @@ from dailypapers.papers.models import Paper
 
 DEFAULT_LIMIT = 30
 MAX_LIMIT = 100
-MIN_DAYS, MAX_DAYS = 1, 30
 ALL = "all"
 # What a follow adds to a paper's place in the member's model ranking (0 for the last, 1 for
 # the first): a followed author's paper rises far, a followed topic's well, a followed
@@ -90,7 +97,7 @@ def for_you(
     batch of readers at a time) passes them; papers in `skip` are not picked (a digest: the
     papers the reader was sent before)."""
     if pool is None:
-        pool = memo.pool(session, window_days(session, member_id))
+        pool = memo.pool(session, window_days(session, member_id) or DEFAULT_DAYS)
     if signals is None:
         signals = signals_of(session, member_id)
     specs = signals.profiles()
@@ -114,16 +121,6 @@ def for_you(
         followed = followed if chosen is None else {}
         picks = _blended(session, memo, signals, ranking, followed, limit, skip)
     return ForYou(picks, choices, cold_start, pool.window, signals.follows_anything)
-
-
-def window_days(session: Session, member_id: int) -> int:
-    """How many days the member's For you looks back (their setting)."""
-    days = session.scalar(select(Member.for_you_days).where(Member.id == member_id))
-    return clamp_days(days)
-
-
-def clamp_days(days: int | None) -> int:
-    return min(max(days or 7, MIN_DAYS), MAX_DAYS)
 
 
 def follow_matches(pool: CandidatePool, signals: Signals) -> dict[int, tuple[float, list[str]]]:
